@@ -55,7 +55,8 @@ export const HTTP_ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   status: '$context.status',
   responseLatency: '$context.responseLatency',
   userAgent: '$context.identity.userAgent',
-  principalId: '$context.authorizer.principalId',
+  // HTTP APIs expose simple-response context keys only; the authorizer puts the subject in `sub`.
+  principalId: '$context.authorizer.sub',
   tokenHash: '$context.authorizer.tokenHash',
   decisionId: '$context.authorizer.decisionId',
   riskBand: '$context.authorizer.riskBand',
