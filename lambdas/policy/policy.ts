@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import {
+  DEFAULT_INSPECT_HEADERS,
+  DEFAULT_ROUTE_SETTINGS,
+  DEFAULT_WINDOWS,
+  type ResolvedRouteSettings,
+} from './defaults';
+import { type CompiledRoute, compileRoute, routeMatches } from './route-match';
+import { type PolicyFile, policySchema, type RouteSettingsInput, type SignalName } from './schema';
+
+/** A policy file that failed validation; `issues` name each field (`routes[2].thresholds.ipPerShort: ...`). */
+export class PolicyError extends Error {
+  constructor(
+    message: string,
+    public readonly issues: readonly string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PolicyError';
+  }
+}
+
+export const isPolicyError = (e: unknown): e is PolicyError => e instanceof PolicyError;
+
+export interface ClientClass {
+  readonly name: string;
+  readonly clientIds: ReadonlySet<string>;
+  readonly certificateSubjects: ReadonlySet<string>;
+  readonly volumeMultiplier: number;
+  readonly ignoreSignals: ReadonlySet<SignalName>;
+}
+
+export interface Journey {
+  readonly route: CompiledRoute;
+  readonly routePattern: string;
+  readonly after: CompiledRoute;
+  readonly afterPattern: string;
+  readonly withinSeconds: number;
+}
+
+/** A validated policy with every default filled in. */
+export interface Policy {
+  readonly mode: 'enforce' | 'shadow';
+  readonly windows: { readonly shortSeconds: number; readonly longSeconds: number };
+  readonly deviceHeader: string | undefined;
+  readonly inspectHeaders: readonly string[];
+  readonly journeys: readonly Journey[];
+  readonly clientClasses: readonly ClientClass[];
+  /** Settings for a request route; first matching policy route wins, else the defaults. */
+  settingsFor(route: string): ResolvedRouteSettings;
+  isAllowlistedIp(ip: string | undefined): boolean;
+  isAllowlistedSubject(subject: string | undefined): boolean;
+  isAllowlistedClient(clientId: string | undefined): boolean;
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path
+      .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+      .join('');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+function merge(base: ResolvedRouteSettings, input: RouteSettingsInput | undefined): ResolvedRouteSettings {
+  if (!input) return base;
+  return {
+    access: input.access ?? base.access,
+    failMode: input.failMode ?? base.failMode,
+    browserFacing: input.browserFacing ?? base.browserFacing,
+    honeypot: input.honeypot ?? base.honeypot,
+    scoring: input.scoring ?? base.scoring,
+    weights: { ...base.weights, ...input.weights } as Record<SignalName, number>,
+    thresholds: { ...base.thresholds, ...input.thresholds },
+    bands: { ...base.bands, ...input.bands },
+    block: { ...base.block, ...input.block },
+  };
+}
+
+function checkBands(settings: ResolvedRouteSettings, where: string, issues: string[]): void {
+  const { flag, deny, block } = settings.bands;
+  if (!(flag <= deny && deny <= block)) {
+    issues.push(`${where}.bands: must satisfy flag <= deny <= block (got ${flag}, ${deny}, ${block})`);
+  }
+}
+
+/** Validates a parsed policy document and fills in defaults. Throws {@link PolicyError} naming each bad field. */
+export function resolvePolicy(document: unknown): Policy {
+  const parsed = policySchema.safeParse(document ?? {});
+  if (!parsed.success) {
+    const issues = formatIssues(parsed.error);
+    throw new PolicyError(`Invalid policy: ${issues.join('; ')}`, issues);
+  }
+  const file: PolicyFile = parsed.data;
+  const issues: string[] = [];
+  const defaults = merge(DEFAULT_ROUTE_SETTINGS, file.defaults);
+  checkBands(defaults, 'defaults', issues);
+  const routes = (file.routes ?? []).map((r, i) => {
+    const settings = merge(defaults, r);
+    checkBands(settings, `routes[${i}]`, issues);
+    return { compiled: compileRoute(r.match), settings };
+  });
+  const windows = { ...DEFAULT_WINDOWS, ...file.windows };
+  if (windows.longSeconds < windows.shortSeconds) {
+    issues.push('windows.longSeconds: must be at least windows.shortSeconds');
+  }
+  const cidrs: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+  (file.allowlist?.cidrs ?? []).forEach((c, i) => {
+    try {
+      cidrs.push(
+        c.includes('/') ? ipaddr.parseCIDR(c) : ipaddr.parseCIDR(`${c}/${c.includes(':') ? 128 : 32}`),
+      );
+    } catch {
+      issues.push(`allowlist.cidrs[${i}]: "${c}" is not an IP address or CIDR`);
+    }
+  });
+  if (issues.length > 0) throw new PolicyError(`Invalid policy: ${issues.join('; ')}`, issues);
+
+  const subjects = new Set(file.allowlist?.subjects ?? []);
+  const clientIds = new Set(file.allowlist?.clientIds ?? []);
+  const cache = new Map<string, ResolvedRouteSettings>();
+  return {
+    mode: file.mode ?? 'enforce',
+    windows,
+    deviceHeader: file.deviceHeader?.toLowerCase(),
+    inspectHeaders: (file.inspectHeaders ?? DEFAULT_INSPECT_HEADERS).map((h) => h.toLowerCase()),
+    journeys: (file.journeys ?? []).map((j) => ({
+      route: compileRoute(j.route),
+      routePattern: j.route,
+      after: compileRoute(j.after),
+      afterPattern: j.after,
+      withinSeconds: j.withinSeconds,
+    })),
+    clientClasses: (file.clientClasses ?? []).map((c) => ({
+      name: c.name,
+      clientIds: new Set(c.clientIds ?? []),
+      certificateSubjects: new Set(c.certificateSubjects ?? []),
+      volumeMultiplier: c.volumeMultiplier ?? 1,
+      ignoreSignals: new Set(c.ignoreSignals ?? []),
+    })),
+    settingsFor(route: string): ResolvedRouteSettings {
+      let hit = cache.get(route);
+      if (!hit) {
+        hit = routes.find((r) => routeMatches(r.compiled, route))?.settings ?? defaults;
+        if (cache.size < 10_000) cache.set(route, hit);
+      }
+      return hit;
+    },
+    isAllowlistedIp(ip: string | undefined): boolean {
+      if (!ip || cidrs.length === 0) return false;
+      try {
+        let addr = ipaddr.parse(ip);
+        if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+          addr = (addr as ipaddr.IPv6).toIPv4Address();
+        }
+        return cidrs.some(
+          ([range, bits]) => range.kind() === addr.kind() && addr.match([range, bits] as never),
+        );
+      } catch {
+        return false;
+      }
+    },
+    isAllowlistedSubject: (s) => s !== undefined && subjects.has(s),
+    isAllowlistedClient: (c) => c !== undefined && clientIds.has(c),
+  };
+}
+
+/** Parses JSON or YAML text (YAML is a superset of JSON; JSON is tried first for exact error positions). */
+export function parsePolicyText(text: string, source = 'policy'): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return parseYaml(text);
+    } catch (error) {
+      throw new PolicyError(`${source}: not valid JSON or YAML: ${(error as Error).message}`, [], {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Reads and validates a policy file. */
+export function loadPolicyFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PolicyError(
+      `GATEWARDEN_POLICY: cannot read policy file "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}). Point it at a readable JSON or YAML file, or unset it for the built-in defaults.`,
+      [],
+      { cause: error },
+    );
+  }
+  try {
+    return resolvePolicy(parsePolicyText(text, path));
+  } catch (error) {
+    if (isPolicyError(error))
+      throw new PolicyError(`${path}: ${error.message}`, error.issues, { cause: error });
+    throw error;
+  }
+}
+
+/** The built-in policy (every default). */
+export const defaultPolicy = (): Policy => resolvePolicy({});
