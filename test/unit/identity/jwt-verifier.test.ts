@@ -242,17 +242,20 @@ describe('JwtVerifier: hostile tokens', () => {
     expect(reason).toBe('unknown-key');
   });
 
-  it.each([['a\u0000b'], ["x' UNION SELECT 'secret' --"], ['x'.repeat(257)], [''], [42]])('refuses a malformed kid %#', async (kid) => {
-    // Prepare
-    const { verifier } = verifierFor();
-    const token = issuer.signRaw({ alg: 'RS256', kid }, claims(), issuer.key('rs-1'));
+  it.each([['a\u0000b'], ["x' UNION SELECT 'secret' --"], ['x'.repeat(257)], [''], [42]])(
+    'refuses a malformed kid %#',
+    async (kid) => {
+      // Prepare
+      const { verifier } = verifierFor();
+      const token = issuer.signRaw({ alg: 'RS256', kid }, claims(), issuer.key('rs-1'));
 
-    // Act
-    const reason = await reasonOf(verifier, token);
+      // Act
+      const reason = await reasonOf(verifier, token);
 
-    // Assess
-    expect(reason).toBe('malformed-token');
-  });
+      // Assess
+      expect(reason).toBe('malformed-token');
+    },
+  );
 
   it('requires kid when the key set has more than one key', async () => {
     // Prepare
