@@ -95,8 +95,12 @@ const NOOP_TELEMETRY: EngineTelemetry = {
 };
 
 const MAX_TRACKED_IDS_PER_REQUEST = 4;
-/** Extra life of counter items past the long window, so a late writer never reads a half-expired item. */
-const COUNTER_TTL_MARGIN_SECONDS = 120;
+/**
+ * Counter items live two days past their last write: long enough that a block flag on them outlives the block
+ * (see `keepFlagAlive` for longer blocks), short enough that idle clients' items go away. Stale buckets inside a
+ * live item are removed by later writes, so a long-lived item stays small.
+ */
+export const COUNTER_TTL_SECONDS = 2 * 86_400;
 const ONE_SHOT_AGE_SECONDS = 30;
 
 /** Numeric ids in path parameters (or bare numeric path segments): the input of the enumeration signal. */
@@ -299,7 +303,7 @@ export class RiskEngine implements Decider {
 
     // 4. One round trip: update the identity's item, read the IP and prefix items.
     const windowLong = this.policy.windows.longSeconds;
-    const ttl = Math.ceil(now) + windowLong + COUNTER_TTL_MARGIN_SECONDS;
+    const ttl = Math.ceil(now) + Math.max(windowLong, COUNTER_TTL_SECONDS);
     const primary = subject ? counterKey('sub', subject) : counterKey('ip', ip ?? 'unknown');
     const primaryId = primary.pk;
     const minute = Math.floor(now / 60);
@@ -721,7 +725,7 @@ export class RiskEngine implements Decider {
     let prefixItem: Item | undefined;
     try {
       const out = await this.store.exchange(
-        upd.build(Math.ceil(now) + windowLong + COUNTER_TTL_MARGIN_SECONDS),
+        upd.build(Math.ceil(now) + Math.max(windowLong, COUNTER_TTL_SECONDS)),
         prefix ? [counterKey('prefix', prefix)] : [],
         AbortSignal.timeout(this.storeTimeoutMs),
       );

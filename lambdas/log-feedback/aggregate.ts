@@ -1,0 +1,70 @@
+import { bucketAttr, type CounterUpdate, epochOf, setAttr, UpdateBuilder } from '../engine/counter-layout';
+import { COUNTER_TTL_SECONDS } from '../engine/engine';
+import { canonicalIp, networkPrefix } from '../engine/network';
+import { sketchSlot } from '../engine/sketch';
+import { counterKey } from '../store/table-schema';
+import type { AccessLogLine } from './access-log-format';
+
+/** Statuses that count as error answers for the error-rate signal (auth failures, probing, validation). */
+export const ERROR_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 405, 422]);
+
+const isSubject = (principal: string): boolean => principal !== '' && principal !== 'anonymous';
+
+/**
+ * Turns a batch of access-log lines into one counter update per key (IP, prefix, subject), so a batch of N lines
+ * costs as many writes as it has distinct keys, not N. What the request path already counted is not counted again:
+ * - the request path counts requests on the subject's item (authenticated) or the IP's item (anonymous), and
+ *   failed authentications (authorizer 401s, which carry no decision id) on the IP's item;
+ * - this path adds what only the response shows (error answers, backend 401s such as failed logins), requests of
+ *   authenticated callers per IP, the subjects seen per IP, and everything per prefix.
+ */
+export function aggregateFeedback(lines: readonly AccessLogLine[]): CounterUpdate[] {
+  const builders = new Map<string, { b: UpdateBuilder; latest: number }>();
+  const builder = (pk: string, sk: string, at: number): UpdateBuilder => {
+    let e = builders.get(pk);
+    if (!e) {
+      e = { b: new UpdateBuilder(pk, sk), latest: at };
+      builders.set(pk, e);
+    }
+    e.latest = Math.max(e.latest, at);
+    return e.b;
+  };
+
+  for (const line of lines) {
+    const ip = canonicalIp(line.ip);
+    if (!ip) continue;
+    const at = line.requestTimeEpoch / 1000;
+    const minute = Math.floor(at / 60);
+    const epoch = epochOf(at);
+    const prefix = networkPrefix(ip);
+    const subject = isSubject(line.principalId) ? line.principalId : undefined;
+    const decided = line.decisionId !== '';
+    // Our own denials are not the client's errors; counting them would feed a deny back into itself.
+    const ownDeny =
+      line.status === 403 && (line.riskBand === 'deny' || line.riskBand === 'block' || !decided);
+    const error = ERROR_STATUSES.has(line.status) && !ownDeny;
+    const authorizerRejected = line.status === 401 && !decided;
+    const backendAuthFailure = line.status === 401 && decided;
+
+    const ipKey = counterKey('ip', ip);
+    const ipB = builder(ipKey.pk, ipKey.sk, at);
+    if (subject) {
+      ipB.add(bucketAttr('r', minute), 1).addToSet(setAttr('sub', epoch), sketchSlot(subject));
+    }
+    if (!subject && error && !authorizerRejected) ipB.add(bucketAttr('x', minute), 1);
+    if (backendAuthFailure) ipB.add(bucketAttr('f', minute), 1);
+
+    if (prefix) {
+      const pKey = counterKey('prefix', prefix);
+      const pB = builder(pKey.pk, pKey.sk, at).add(bucketAttr('r', minute), 1);
+      if (line.status === 401) pB.add(bucketAttr('f', minute), 1);
+      if (line.tokenHash) pB.addToSet(setAttr('tok', epoch), sketchSlot(line.tokenHash));
+    }
+
+    if (subject && error) {
+      const sKey = counterKey('sub', subject);
+      builder(sKey.pk, sKey.sk, at).add(bucketAttr('x', minute), 1);
+    }
+  }
+  return [...builders.values()].map(({ b, latest }) => b.build(Math.ceil(latest) + COUNTER_TTL_SECONDS));
+}

@@ -1,0 +1,94 @@
+import { gunzipSync } from 'node:zlib';
+import { z } from 'zod';
+import type { AccessLogLine } from './access-log-format';
+
+/** A CloudWatch Logs subscription payload after base64 + gunzip. */
+export interface SubscriptionMessage {
+  readonly messageType: string;
+  readonly logEvents: readonly {
+    readonly id?: string;
+    readonly timestamp?: number;
+    readonly message: string;
+  }[];
+}
+
+/** The subscription event is not decodable at all (not a bad line: the whole delivery is wrong). */
+export class FeedbackEventError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FeedbackEventError';
+  }
+}
+
+const MAX_DECODED_BYTES = 8 * 1024 * 1024;
+
+/** Decodes `{ awslogs: { data } }` (base64 of gzip of JSON). Throws {@link FeedbackEventError} when impossible. */
+export function decodeSubscriptionEvent(event: unknown): SubscriptionMessage {
+  const data = (event as { awslogs?: { data?: unknown } } | null)?.awslogs?.data;
+  if (typeof data !== 'string' || data.length === 0)
+    throw new FeedbackEventError('not a CloudWatch Logs event');
+  let json: unknown;
+  try {
+    const raw = gunzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_DECODED_BYTES });
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new FeedbackEventError('undecodable CloudWatch Logs payload', { cause: error });
+  }
+  const parsed = z
+    .object({
+      messageType: z.string(),
+      logEvents: z.array(z.object({ message: z.string() }).passthrough()).default([]),
+    })
+    .safeParse(json);
+  if (!parsed.success) throw new FeedbackEventError('CloudWatch Logs payload without messageType/logEvents');
+  return parsed.data as SubscriptionMessage;
+}
+
+/** API Gateway writes `-` for an empty value; numbers arrive as numbers or strings. */
+const text = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .transform((v) => (v === '-' ? '' : v))
+  .catch('');
+const number = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) {
+    ctx.addIssue({ code: 'custom', message: 'not a number' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const lineSchema = z.object({
+  requestId: text.default(''),
+  ip: z.string().min(1).max(64),
+  requestTimeEpoch: number,
+  httpMethod: text.default(''),
+  resource: text.default(''),
+  path: text.default(''),
+  status: number,
+  responseLatency: number.catch(0).default(0),
+  userAgent: text.default(''),
+  principalId: text.default(''),
+  tokenHash: text.default(''),
+  decisionId: text.default(''),
+  riskBand: text.optional(),
+  label: z.enum(['human', 'bot']).optional().catch(undefined),
+});
+
+/** Parses one access-log line; undefined when it is not a line of the project's format. */
+export function parseAccessLogLine(message: string): AccessLogLine | undefined {
+  if (message.length > 16_384) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const parsed = lineSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const line = parsed.data;
+  if (line.status < 100 || line.status > 599 || line.requestTimeEpoch <= 0) return undefined;
+  return line as AccessLogLine;
+}
