@@ -1,0 +1,67 @@
+import { createAuthenticator } from '../identity/authenticate';
+import { type IdentityConfig, loadIdentityConfig } from '../identity/config';
+import { JwksCache } from '../identity/jwks-cache';
+import { JwtVerifier } from '../identity/jwt-verifier';
+import { Metrics } from '../shared/metric-names';
+import { type Authorize, type AuthorizerLogger, createAuthorize } from './core';
+import { createDecider } from './decider-factory';
+import { IdentityOnlyDecider } from './identity-only-decider';
+import type { Decider } from './types';
+
+/** Everything an authorizer container builds once: configuration, key cache, verifier and deciders. */
+export interface AuthorizerRuntime {
+  readonly config: IdentityConfig;
+  readonly jwks: JwksCache;
+  readonly authorize: Authorize;
+}
+
+/** Options of {@link buildRuntime}. */
+export interface RuntimeOptions {
+  readonly logger: AuthorizerLogger;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default createDecider (decider-factory.ts) */
+  readonly createDecider?: () => Decider;
+}
+
+/**
+ * Reads the configuration and wires the identity layer.
+ * @throws {IdentityConfigError} when the environment is invalid (the handler turns this into 401s).
+ */
+export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
+  const config = loadIdentityConfig(options.env ?? process.env);
+  const { logger } = options;
+  const jwks = new JwksCache({
+    uri: config.jwksUri,
+    fetchTimeoutMs: config.jwksFetchTimeoutMs,
+    maxResponseBytes: config.jwksMaxBytes,
+    refetchCooldownMs: config.jwksRefetchCooldownSeconds * 1000,
+    ttlMs: config.jwksCacheTtlSeconds * 1000,
+    onFetchError: (error) =>
+      logger.warn('JWKS fetch failed', { metric: Metrics.JwksFetchFailure, error: error.message }),
+    onKeySkipped: (kid, why) => logger.warn('JWKS key skipped', { kid, why }),
+  });
+  const verifier = new JwtVerifier({
+    issuer: config.issuer,
+    audiences: config.audiences,
+    algorithms: config.algorithms,
+    hmacSecret: config.hmacSecret,
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    maxTokenBytes: config.maxTokenBytes,
+    keys: jwks,
+  });
+  const authenticate = createAuthenticator({
+    verifier,
+    mtls: { allowedSubjects: config.mtlsAllowedSubjects, allowedIssuers: config.mtlsAllowedIssuers },
+    primitiveAuthQueryParams: config.primitiveAuthQueryParams,
+  });
+  const authorize = createAuthorize({
+    authenticate,
+    decider: (options.createDecider ?? createDecider)(),
+    // Explicit: TOKEN events are judged on identity only, whatever createDecider returns.
+    tokenDecider: new IdentityOnlyDecider(),
+    logger,
+  });
+  return { config, jwks, authorize };
+}
