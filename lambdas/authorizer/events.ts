@@ -16,6 +16,7 @@ export interface NormaliseOptions {
   readonly now?: () => number;
 }
 
+/** A normalised request, or why the event could not be used (the handler answers 401). */
 export type NormaliseResult =
   | { readonly ok: true; readonly request: AuthorizerRequest }
   | { readonly ok: false; readonly problem: string };

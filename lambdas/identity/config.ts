@@ -16,6 +16,7 @@ export const SUPPORTED_ALGORITHMS = [
   'HS256',
 ] as const;
 
+/** One of {@link SUPPORTED_ALGORITHMS}. */
 export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 /** Query-string parameter names that carry credentials by default (matched case-insensitively). */

@@ -14,6 +14,7 @@ export class StrictDecodeError extends Error {
 
 /** A JSON object with no prototype, so `__proto__`, `constructor` and friends are ordinary keys. */
 export type JsonObject = { [key: string]: JsonValue };
+/** Any JSON value as {@link parseStrictJson} returns it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 
 const MAX_DEPTH = 32;
