@@ -1,0 +1,281 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2auth from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ACTIVE_BLOCKS_INDEX } from '../../lambdas/store/table-schema';
+import { PropsError } from './errors';
+import { GatewardenFunction, lambdaEntry } from './gatewarden-function';
+
+/** JWT verification settings passed to the authorizer. */
+export interface JwtSettings {
+  /** Required `iss`, an https URL. */
+  readonly issuer: string;
+  /** Accepted `aud` values (at least one). */
+  readonly audience: readonly string[];
+  /** HTTPS URL of the issuer's JSON Web Key Set. */
+  readonly jwksUri: string;
+  /**
+   * Allowed JWS algorithms. HMAC algorithms are refused: their shared secret would have to be in the function's
+   * environment, readable by anyone who can read the function configuration.
+   * @default - the authorizer's default allow-list
+   */
+  readonly algorithms?: readonly string[];
+  /**
+   * Reject tokens issued longer ago than this.
+   * @default - the authorizer's default
+   */
+  readonly maxTokenAge?: Duration;
+  /**
+   * Clock skew tolerated on `exp`, `nbf` and `iat`.
+   * @default - the authorizer's default
+   */
+  readonly clockTolerance?: Duration;
+  /**
+   * Largest token, in bytes, the authorizer will parse.
+   * @default - the authorizer's default
+   */
+  readonly maxBytes?: number;
+}
+
+/** Which API Gateway flavour the authorizer answers. */
+export type AuthorizerKind = 'rest' | 'http';
+
+/** Props for {@link GatewardenAuthorizer}. */
+export interface GatewardenAuthorizerProps {
+  /** `rest`: REQUEST authorizer returning IAM policies; `http`: HTTP API payload 2.0 simple responses. */
+  readonly kind: AuthorizerKind;
+  /** The Gatewarden table ({@link CountersTable}). */
+  readonly table: dynamodb.ITableV2;
+  readonly jwt: JwtSettings;
+  /**
+   * `shadow` scores and records but never denies on risk; `enforce` denies and blocks.
+   * @default 'shadow'
+   */
+  readonly mode?: 'enforce' | 'shadow';
+  /**
+   * A JSON or YAML policy file, bundled into the function package and read from there at cold start.
+   * @default - the authorizer's built-in policy
+   */
+  readonly policyFile?: string;
+  /**
+   * Proxies in front of API Gateway that append to `X-Forwarded-For` (CloudFront counts as one). With 0 the client
+   * IP is API Gateway's TCP peer and `X-Forwarded-For` is ignored, since clients can write it.
+   * @default 0
+   */
+  readonly trustedProxyCount?: number;
+  /**
+   * Client-certificate subject DNs accepted over mutual TLS.
+   * @default - any certificate the truststore accepted
+   */
+  readonly mtlsAllowedSubjects?: readonly string[];
+  /**
+   * Client-certificate issuer DNs accepted over mutual TLS.
+   * @default - any
+   */
+  readonly mtlsAllowedIssuers?: readonly string[];
+  /**
+   * Memory in MB; the CPU share grows with it and signature checks are CPU-bound.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * Function timeout. API Gateway gives HTTP API authorizers 10 s in total.
+   * @default Duration.seconds(5)
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed key for the function's log group.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+}
+
+const HMAC = /^HS/i;
+
+/**
+ * A Gatewarden Lambda authorizer for REST (REQUEST type) or HTTP APIs, with the table grants it needs and
+ * nothing more.
+ *
+ * Caching is off and there are no identity sources. Trade-off: API Gateway then calls the function for every
+ * request, credentials or not, so every request is counted and scored (a cached result would hide the next 300 s of
+ * a bot's traffic, and a missing identity source answers 401 without the function ever seeing the attempt). The
+ * price is one Lambda invocation per request and the authorizer's latency on every call.
+ *
+ * @example
+ * const authorizer = new GatewardenAuthorizer(this, 'Auth', { kind: 'rest', table, jwt: { issuer, audience, jwksUri } });
+ * api.root.addMethod('GET', integration, { authorizer: authorizer.restAuthorizer() });
+ */
+export class GatewardenAuthorizer extends Construct {
+  public readonly kind: AuthorizerKind;
+  public readonly function: lambda.IFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  private restAuthorizerInstance?: apigw.RequestAuthorizer;
+
+  constructor(scope: Construct, id: string, props: GatewardenAuthorizerProps) {
+    super(scope, id);
+    validate(this, props);
+    this.kind = props.kind;
+
+    const jwt = props.jwt;
+    const environment: Record<string, string> = {
+      JWT_ISSUER: jwt.issuer,
+      JWKS_URI: jwt.jwksUri,
+      JWT_AUDIENCE: jwt.audience.join(','),
+      TRUSTED_PROXY_COUNT: String(props.trustedProxyCount ?? 0),
+      GATEWARDEN_TABLE: props.table.tableName,
+      GATEWARDEN_MODE: props.mode ?? 'shadow',
+    };
+    if (jwt.algorithms?.length) environment.JWT_ALGORITHMS = jwt.algorithms.join(',');
+    if (jwt.maxTokenAge) environment.JWT_MAX_TOKEN_AGE_SECONDS = String(jwt.maxTokenAge.toSeconds());
+    if (jwt.clockTolerance) environment.JWT_CLOCK_TOLERANCE_SECONDS = String(jwt.clockTolerance.toSeconds());
+    if (jwt.maxBytes !== undefined) environment.JWT_MAX_BYTES = String(jwt.maxBytes);
+    // Distinguished names contain commas, so lists of them are ';'-separated.
+    if (props.mtlsAllowedSubjects?.length)
+      environment.MTLS_ALLOWED_SUBJECTS = props.mtlsAllowedSubjects.join(';');
+    if (props.mtlsAllowedIssuers?.length)
+      environment.MTLS_ALLOWED_ISSUERS = props.mtlsAllowedIssuers.join(';');
+
+    const fn = new GatewardenFunction(this, 'Handler', {
+      entry: lambdaEntry(props.kind === 'rest' ? 'authorizer/rest.ts' : 'authorizer/http.ts'),
+      description: `Gatewarden ${props.kind === 'rest' ? 'REST API REQUEST' : 'HTTP API'} authorizer`,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(5),
+      environment,
+      ...(props.policyFile ? { bundledFile: props.policyFile } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
+    });
+    if (fn.bundledFilePath) fn.function.addEnvironment('GATEWARDEN_POLICY', fn.bundledFilePath);
+    this.function = fn.function;
+    this.role = fn.role;
+    this.logGroup = fn.logGroup;
+
+    // Counters are read and bumped in one UpdateItem; blocks and offences are put / updated. No Scan, no Delete.
+    grantTableAccess(this.role, props.table, {
+      table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    });
+  }
+
+  /**
+   * The REST API REQUEST authorizer (created on first call; it may serve one REST API). No identity sources and a
+   * zero TTL, so every request reaches the function.
+   */
+  public restAuthorizer(): apigw.RequestAuthorizer {
+    if (this.kind !== 'rest')
+      throw new PropsError(this, 'restAuthorizer() needs kind "rest"; this authorizer is for HTTP APIs');
+    this.restAuthorizerInstance ??= new apigw.RequestAuthorizer(this, 'RestAuthorizer', {
+      handler: this.function,
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    return this.restAuthorizerInstance;
+  }
+
+  /**
+   * An HTTP API Lambda authorizer (payload 2.0, simple responses, caching off, no identity source). Create one per
+   * HTTP API.
+   */
+  public httpAuthorizer(id = 'GatewardenHttpAuthorizer'): apigwv2auth.HttpLambdaAuthorizer {
+    if (this.kind !== 'http')
+      throw new PropsError(this, 'httpAuthorizer() needs kind "http"; this authorizer is for REST APIs');
+    return new apigwv2auth.HttpLambdaAuthorizer(id, this.function, {
+      responseTypes: [apigwv2auth.HttpLambdaResponseType.SIMPLE],
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+  }
+}
+
+/** DynamoDB actions to grant, on the table itself and on the active-blocks index. */
+export interface TableActions {
+  readonly table: readonly string[];
+  readonly activeBlocksIndex?: readonly string[];
+}
+
+/**
+ * Grants exactly `actions` on the table (and the named index), plus the KMS calls a customer-managed table key
+ * needs. Written out instead of `table.grantReadWriteData()`, which adds Scan, DeleteItem and `index/*`.
+ */
+export function grantTableAccess(
+  grantee: iam.IGrantable,
+  table: dynamodb.ITableV2,
+  actions: TableActions,
+): void {
+  if (actions.table.length > 0) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...actions.table], resources: [table.tableArn] }),
+    );
+  }
+  if (actions.activeBlocksIndex?.length) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...actions.activeBlocksIndex],
+        resources: [`${table.tableArn}/index/${ACTIVE_BLOCKS_INDEX}`],
+      }),
+    );
+  }
+  if (table.encryptionKey) {
+    const writes = actions.table.some((a) => /Put|Update|BatchWrite|Delete/.test(a));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : []),
+        ],
+        resources: [table.encryptionKey.keyArn],
+      }),
+    );
+  }
+}
+
+function validate(scope: Construct, props: GatewardenAuthorizerProps): void {
+  const problems: string[] = [];
+  const { jwt } = props;
+  if (!isHttps(jwt.issuer)) problems.push(`jwt.issuer must be an https URL, got "${jwt.issuer}"`);
+  if (!isHttps(jwt.jwksUri)) problems.push(`jwt.jwksUri must be an https URL, got "${jwt.jwksUri}"`);
+  if (jwt.audience.length === 0 || jwt.audience.some((a) => a.trim() === '')) {
+    problems.push('jwt.audience must list at least one non-empty audience');
+  }
+  const hmac = (jwt.algorithms ?? []).filter((a) => HMAC.test(a));
+  if (hmac.length > 0) {
+    problems.push(
+      `jwt.algorithms: ${hmac.join(', ')} not supported by this construct (an HMAC secret would sit in the function environment); use RS*/PS*/ES*/EdDSA`,
+    );
+  }
+  const proxies = props.trustedProxyCount ?? 0;
+  if (!Number.isInteger(proxies) || proxies < 0 || proxies > 10) {
+    problems.push(`trustedProxyCount must be a whole number from 0 to 10, got ${proxies}`);
+  }
+  if (props.mode !== undefined && props.mode !== 'enforce' && props.mode !== 'shadow') {
+    problems.push(`mode must be "enforce" or "shadow", got "${String(props.mode)}"`);
+  }
+  if (props.policyFile !== undefined && !/\.(json|ya?ml)$/i.test(props.policyFile)) {
+    problems.push(`policyFile must be a .json, .yaml or .yml file, got "${props.policyFile}"`);
+  }
+  if (props.timeout && !props.timeout.isUnresolved() && props.timeout.toSeconds() > 10) {
+    problems.push(
+      'timeout must be at most 10 seconds (API Gateway stops waiting for an authorizer after that)',
+    );
+  }
+  if (problems.length > 0) throw new PropsError(scope, problems.join('; '));
+}
+
+function isHttps(value: string): boolean {
+  if (Token.isUnresolved(value)) return true; // a deploy-time value (parameter, import) is checked by the function
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

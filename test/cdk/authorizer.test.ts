@@ -1,0 +1,203 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CountersTable } from '../../lib/constructs/counters-table';
+import {
+  GatewardenAuthorizer,
+  type GatewardenAuthorizerProps,
+} from '../../lib/constructs/gatewarden-authorizer';
+import { demoStack } from './demo';
+import { actionsOf, statementsOfRole, testApp } from './synth';
+
+const JWT = {
+  issuer: 'https://idp.example.com/',
+  audience: ['api'],
+  jwksUri: 'https://idp.example.com/jwks.json',
+};
+
+function authorizerStack(props: Partial<GatewardenAuthorizerProps> = {}) {
+  const stack = new Stack(testApp(), 'Auth');
+  const table = new CountersTable(stack, 'Counters').table;
+  const authorizer = new GatewardenAuthorizer(stack, 'Auth', { kind: 'rest', table, jwt: JWT, ...props });
+  return { stack, authorizer };
+}
+
+describe('GatewardenAuthorizer', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    template = demoStack().template;
+  });
+
+  it('runs Node 24 on ARM64 with X-Ray tracing, JSON logs and a function-owned log group with retention', () => {
+    // Assess
+    for (const description of ['Gatewarden REST API REQUEST authorizer', 'Gatewarden HTTP API authorizer']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: description,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 1024,
+        Timeout: 5,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: Match.objectLike({
+          LogFormat: 'JSON',
+          LogGroup: { Ref: Match.stringLikeRegexp('Authorizer') },
+        }),
+      });
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('gets its configuration from the environment, never a secret', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Gatewarden REST API REQUEST authorizer',
+      Environment: {
+        Variables: Match.objectEquals({
+          JWT_ISSUER: 'https://issuer.example.com/',
+          JWKS_URI: 'https://issuer.example.com/.well-known/jwks.json',
+          JWT_AUDIENCE: 'gatewarden-demo',
+          JWT_ALGORITHMS: 'RS256,ES256',
+          TRUSTED_PROXY_COUNT: '0',
+          GATEWARDEN_TABLE: { Ref: Match.stringLikeRegexp('CountersTable') },
+          GATEWARDEN_MODE: 'shadow',
+          POWERTOOLS_SERVICE_NAME: 'gatewarden',
+          POWERTOOLS_METRICS_NAMESPACE: 'Gatewarden',
+        }),
+      },
+    });
+  });
+
+  it('may read and write the table only: no Scan, no Delete, no wildcard beyond X-Ray', () => {
+    // Act
+    const statements = statementsOfRole(template, 'GatewardenRestAuthorizerHandlerRole');
+    // Assess
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(actionsOf(dynamo[0]!)).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(dynamo[0]!.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/CountersTable/), 'Arn'] });
+    const wildcard = statements.filter((s) => JSON.stringify(s.Resource) === '"*"');
+    expect(wildcard.flatMap(actionsOf)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(statements.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('uses no managed policies (AWSLambdaBasicExecutionRole would grant logs on every group)', () => {
+    // Assess
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+        }),
+      },
+    });
+    for (const role of Object.values(roles)) {
+      expect((role as { Properties: Record<string, unknown> }).Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('REST: REQUEST authorizer with caching off and no identity source', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: '',
+    });
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    expect(Object.keys(methods)).toHaveLength(4);
+    for (const m of Object.values(methods)) {
+      expect((m as { Properties: Record<string, unknown> }).Properties).toMatchObject({
+        AuthorizationType: 'CUSTOM',
+      });
+    }
+  });
+
+  it('HTTP: payload 2.0 simple responses with caching off and no identity source', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: [],
+    });
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    for (const r of Object.values(routes)) {
+      expect((r as { Properties: Record<string, unknown> }).Properties).toMatchObject({
+        AuthorizationType: 'CUSTOM',
+      });
+    }
+  });
+
+  it('lets API Gateway invoke it only from its own API authorizer', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('RestAuthorizerHandlerFunction'), 'Arn'] },
+      SourceArn: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/authorizers/')])],
+      }),
+    });
+  });
+
+  it('bundles a policy file and points GATEWARDEN_POLICY at it', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'gw-policy-'));
+    const policyFile = join(dir, 'my-policy.YAML');
+    writeFileSync(policyFile, 'version: 1\n');
+    // Act
+    const { stack } = authorizerStack({
+      policyFile,
+      mode: 'enforce',
+      trustedProxyCount: 1,
+      mtlsAllowedSubjects: ['CN=a,O=b', 'CN=c'],
+    });
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          GATEWARDEN_POLICY: '/var/task/gatewarden-policy.yaml',
+          GATEWARDEN_MODE: 'enforce',
+          TRUSTED_PROXY_COUNT: '1',
+          MTLS_ALLOWED_SUBJECTS: 'CN=a,O=b;CN=c',
+        }),
+      },
+    });
+  });
+
+  it('Noncompliance 1: HMAC algorithms are refused at synth (no secret in the environment)', () => {
+    // Act / Assess
+    expect(() => authorizerStack({ jwt: { ...JWT, algorithms: ['HS256'] } })).toThrow(
+      /HS256 not supported by this construct/,
+    );
+  });
+
+  it('Noncompliance 2: bad props are all reported with the construct path', () => {
+    // Act / Assess
+    expect(() =>
+      authorizerStack({
+        jwt: { ...JWT, issuer: 'http://x', audience: [] },
+        trustedProxyCount: 11,
+        policyFile: 'p.txt',
+      }),
+    ).toThrow(
+      /^Auth\/Auth: jwt.issuer must be an https URL.*jwt.audience must list.*trustedProxyCount must be a whole number from 0 to 10.*policyFile must be/,
+    );
+  });
+
+  it('Noncompliance 3: asking a REST authorizer for an HTTP API authorizer fails', () => {
+    // Prepare
+    const { authorizer } = authorizerStack();
+    // Act / Assess
+    expect(() => authorizer.httpAuthorizer()).toThrow(/needs kind "http"/);
+  });
+});
