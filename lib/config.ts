@@ -119,7 +119,7 @@ export const CONTEXT_KEYS = {
   certificateArn: 'ACM certificate ARN for domainName, in the stack Region.',
   mtlsTruststoreUri: '`s3://bucket/key.pem` truststore: turns on mutual TLS on domainName.',
   mtlsTruststoreVersion: 'S3 object version of the truststore. Default: latest.',
-  kmsKey: '`aws-managed` (default), `create` (a new rotating CMK) or a KMS key ARN.',
+  kmsKey: '`aws-managed` (default), `create` (a new rotating CMK) or a KMS key ARN. A CMK needs `region`.',
   managedRules:
     'Add AWS managed rule groups (known bad inputs, SQLi, IP reputation) to the web ACL. Default `true`.',
   logRetentionDays: 'Retention of Lambda and access log groups, a CloudWatch-allowed value. Default 30.',

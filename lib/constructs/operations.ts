@@ -231,9 +231,9 @@ export class Operations extends Construct {
       }),
       threshold: t.blocksCreated,
       description:
-        'Block-rate spike: many clients were blocked in 5 minutes. Confirm an attack with `gatewarden blocks list` ' +
-        'and the dashboard; if legitimate users are caught (shared NAT, a partner), unblock them with ' +
-        '`gatewarden blocks remove` and raise the block threshold for the route.',
+        'Block-rate spike: many clients were blocked in 5 minutes. Confirm an attack from the active blocks (the ' +
+        'table active-blocks index or the operator CLI) and the dashboard; if legitimate users are caught (shared ' +
+        'NAT, a partner), unblock them and raise the block threshold for the route.',
     });
     this.alarm('DistributedUptick', {
       metric: gatewardenMetric(Metrics.UnderAttack, 'Sum'),
@@ -274,8 +274,8 @@ export class Operations extends Construct {
       description:
         'DynamoDB throttles on the Gatewarden table: usually one hot key (a single attacking IP hammering its ' +
         'counter past ~1,000 writes/s per partition). Authorizers then apply each route fail mode. Find the key in ' +
-        'CloudWatch Contributor Insights; the in-memory block cache should absorb blocked clients - block the IP in ' +
-        'WAF (`gatewarden blocks add`) so it stops at the edge.',
+        'CloudWatch Contributor Insights; the in-memory block cache should absorb blocked clients - block the IP ' +
+        '(an operator block reaches WAF) so it stops at the edge.',
     });
 
     const apiRates = (props.apis ?? []).map((api) => this.apiErrorRate(api));
