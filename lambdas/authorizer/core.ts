@@ -17,6 +17,12 @@ export interface AuthorizeDeps {
   /** The decider for TOKEN events: they carry no IP, headers or request time, so only identity can be judged. */
   readonly tokenDecider: Decider;
   readonly logger: AuthorizerLogger;
+  /**
+   * True when `decider` writes its own decision line (the risk engine does, with score and signals): the core then
+   * logs only refusals (401) and failures, so each request costs one log line.
+   * @default false
+   */
+  readonly deciderLogs?: boolean;
 }
 
 /** A request in, a decision out; never throws. */
@@ -34,7 +40,8 @@ export function createAuthorize(deps: AuthorizeDeps): Authorize {
       auth = await deps.authenticate(request);
       const decider = request.kind === 'rest-token' ? deps.tokenDecider : deps.decider;
       const decision = await decider.decide(request, auth);
-      deps.logger.info('authorizer decision', describe(request, auth, decision));
+      const logged = deps.deciderLogs && request.kind !== 'rest-token' && decision.effect !== 'unauthorized';
+      if (!logged) deps.logger.info('authorizer decision', describe(request, auth, decision));
       return decision;
     } catch (error) {
       deps.logger.error('authorizer failed closed', {

@@ -1,10 +1,20 @@
-import { IdentityOnlyDecider } from './identity-only-decider';
+import { createRequestPathClient, DynamoCounterStore } from '../adapters/dynamo-counter-store';
+import { readEngineConfig } from '../engine/config';
+import { RiskEngine } from '../engine/engine';
+import { PowertoolsTelemetry } from '../shared/observability';
 import type { Decider } from './types';
 
 /**
- * The decider for REQUEST (REST) and HTTP API events, built once per container.
- * For now identity-only; the risk engine replaces this body. TOKEN events never come here: see `core.ts`.
+ * The decider for REQUEST (REST) and HTTP API events, built once per container: the risk engine over the
+ * DynamoDB table named by GATEWARDEN_TABLE, with the policy from GATEWARDEN_POLICY (and GATEWARDEN_MODE).
+ * TOKEN events never come here: see `core.ts`.
+ * @throws {EngineConfigError | PolicyError} on a bad environment or policy (the handler answers 401 and logs why).
  */
-export function createDecider(): Decider {
-  return new IdentityOnlyDecider();
+export function createDecider(env: NodeJS.ProcessEnv = process.env): Decider {
+  const config = readEngineConfig(env);
+  return new RiskEngine({
+    policy: config.policy,
+    store: new DynamoCounterStore({ tableName: config.tableName, client: createRequestPathClient() }),
+    telemetry: new PowertoolsTelemetry(),
+  });
 }

@@ -1,5 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type {
   APIGatewayAuthorizerResult,
@@ -7,6 +8,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { isIdentityConfigError } from '../identity/errors';
+import { metrics, logger as sharedLogger } from '../shared/observability';
 import type { AuthorizerLogger } from './core';
 import { type NormaliseResult, normaliseHttpEvent, normaliseRestEvent } from './events';
 import { toHttpSimpleResponse, toRestPolicy, unauthorizedError } from './responses';
@@ -103,7 +105,7 @@ function normalised(
 
 /** REST API authorizer (REQUEST events; TOKEN events with identity-only checks): an IAM policy or 401. */
 export function createRestHandler(options: HandlerOptions = {}) {
-  const logger = options.logger ?? new Logger({ serviceName: 'gatewarden-authorizer' });
+  const logger = options.logger ?? sharedLogger;
   const runtime = lazyRuntime(options, logger);
   return wrap<APIGatewayAuthorizerResult>(logger, async (event) => {
     const current = runtime();
@@ -118,7 +120,7 @@ export function createRestHandler(options: HandlerOptions = {}) {
 
 /** HTTP API authorizer (payload format 2.0, simple responses): `{isAuthorized, context}` or 401. */
 export function createHttpHandler(options: HandlerOptions = {}) {
-  const logger = options.logger ?? new Logger({ serviceName: 'gatewarden-authorizer' });
+  const logger = options.logger ?? sharedLogger;
   const runtime = lazyRuntime(options, logger);
   return wrap<HttpResult>(logger, async (event) => {
     const current = runtime();

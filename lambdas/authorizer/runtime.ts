@@ -1,8 +1,10 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthenticator } from '../identity/authenticate';
 import { type IdentityConfig, loadIdentityConfig } from '../identity/config';
 import { JwksCache } from '../identity/jwks-cache';
 import { JwtVerifier } from '../identity/jwt-verifier';
 import { Metrics } from '../shared/metric-names';
+import { metrics } from '../shared/observability';
 import { type Authorize, type AuthorizerLogger, createAuthorize } from './core';
 import { createDecider } from './decider-factory';
 import { IdentityOnlyDecider } from './identity-only-decider';
@@ -20,7 +22,7 @@ export interface RuntimeOptions {
   readonly logger: AuthorizerLogger;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** @default createDecider (decider-factory.ts) */
+  /** @default createDecider (decider-factory.ts): the risk engine, configured from `env` */
   readonly createDecider?: () => Decider;
 }
 
@@ -37,8 +39,10 @@ export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
     maxResponseBytes: config.jwksMaxBytes,
     refetchCooldownMs: config.jwksRefetchCooldownSeconds * 1000,
     ttlMs: config.jwksCacheTtlSeconds * 1000,
-    onFetchError: (error) =>
-      logger.warn('JWKS fetch failed', { metric: Metrics.JwksFetchFailure, error: error.message }),
+    onFetchError: (error) => {
+      logger.warn('JWKS fetch failed', { metric: Metrics.JwksFetchFailure, error: error.message });
+      metrics.addMetric(Metrics.JwksFetchFailure, MetricUnit.Count, 1);
+    },
     onKeySkipped: (kid, why) => logger.warn('JWKS key skipped', { kid, why }),
   });
   const verifier = new JwtVerifier({
@@ -58,7 +62,11 @@ export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
   });
   const authorize = createAuthorize({
     authenticate,
-    decider: (options.createDecider ?? createDecider)(),
+    decider: options.createDecider
+      ? options.createDecider()
+      : createDecider({ ...(options.env ?? process.env) }),
+    // The risk engine writes one line per decision itself (score, band, signals).
+    deciderLogs: true,
     // Explicit: TOKEN events are judged on identity only, whatever createDecider returns.
     tokenDecider: new IdentityOnlyDecider(),
     logger,

@@ -10,6 +10,8 @@ import {
   loadFixture,
   withAuthorization,
 } from '../helpers/fixtures';
+import { IDENTITY_ONLY_FAILURES_POLICY, writePolicyFile } from '../helpers/policy-file';
+import { createTestTable } from '../helpers/table';
 
 /**
  * Property: on arbitrary JSON events (and on fixture events with arbitrary fields replaced), normalisation never
@@ -24,8 +26,14 @@ let http: ReturnType<typeof createHttpHandler>;
 beforeAll(async () => {
   issuer = await startTokenIssuer();
   validToken = await issuer.sign({ exp: Math.floor(Date.now() / 1000) + 3600 });
-  rest = createRestHandler({ env: issuer.env() });
-  http = createHttpHandler({ env: issuer.env() });
+  // The real engine behind identity, on its own table in DynamoDB Local.
+  const env = {
+    ...issuer.env(),
+    GATEWARDEN_TABLE: await createTestTable('authz'),
+    GATEWARDEN_POLICY: writePolicyFile(IDENTITY_ONLY_FAILURES_POLICY),
+  };
+  rest = createRestHandler({ env });
+  http = createHttpHandler({ env });
 });
 
 afterAll(async () => {

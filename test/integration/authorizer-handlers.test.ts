@@ -16,11 +16,15 @@ import {
   loadFixture,
   withAuthorization,
 } from '../helpers/fixtures';
+import { createTestTable } from '../helpers/table';
 
 let issuer: TokenIssuer;
+let table: string;
 
 beforeAll(async () => {
   issuer = await startTokenIssuer();
+  // REQUEST and HTTP events go through the real risk engine, on its own table in DynamoDB Local.
+  table = await createTestTable('handlers');
 });
 
 afterAll(async () => {
@@ -37,7 +41,11 @@ afterEach(() => {
   vi.resetModules();
 });
 
-const envFor = (extra: Record<string, string> = {}) => ({ ...issuer.env(), ...extra });
+const envFor = (extra: Record<string, string> = {}) => ({
+  ...issuer.env(),
+  GATEWARDEN_TABLE: table,
+  ...extra,
+});
 
 const restEvent = (authorization?: string): FixtureEvent =>
   at(withAuthorization(loadFixture('powertools-rest-request-authorizer'), authorization));
@@ -82,6 +90,10 @@ describe('authorizer handlers: valid tokens from the fixture events', () => {
         scope: 'orders:read',
         tokenHash: expect.stringMatching(/^[0-9a-f]{16}$/),
         decisionId: expect.any(String),
+        // Risk fields from the engine (a first, quiet request).
+        riskScore: 0,
+        riskBand: 'allow',
+        riskSignals: '',
       },
     });
   });
@@ -110,7 +122,15 @@ describe('authorizer handlers: valid tokens from the fixture events', () => {
     // Assess
     expect(result).toEqual({
       isAuthorized: true,
-      context: { sub: 'bob', scope: 'read', tokenHash: expect.any(String), decisionId: expect.any(String) },
+      context: {
+        sub: 'bob',
+        scope: 'read',
+        tokenHash: expect.any(String),
+        decisionId: expect.any(String),
+        riskScore: 0,
+        riskBand: 'allow',
+        riskSignals: '',
+      },
     });
   });
 

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpHandler, createRestHandler } from '../../lambdas/authorizer/handler-factory';
 import { type IssuerKey, startTokenIssuer, type TokenIssuer } from '../../lib/local/token-issuer';
 import { at, type FixtureEvent, lambdaContext, loadFixture, withAuthorization } from '../helpers/fixtures';
+import { IDENTITY_ONLY_FAILURES_POLICY, writePolicyFile } from '../helpers/policy-file';
+import { createTestTable } from '../helpers/table';
 
 /**
  * The issue's hostile-token suite, end to end: every case goes through the REST handler (REQUEST and TOKEN events)
@@ -12,6 +14,7 @@ import { at, type FixtureEvent, lambdaContext, loadFixture, withAuthorization } 
 let issuer: TokenIssuer;
 let attacker: IssuerKey;
 let weak: IssuerKey;
+let baseEnv: Record<string, string>;
 let rest: ReturnType<typeof createRestHandler>;
 let http: ReturnType<typeof createHttpHandler>;
 
@@ -20,8 +23,14 @@ beforeAll(async () => {
   attacker = await issuer.addKey({ kid: 'attacker', alg: 'RS256', published: false });
   weak = await issuer.addKey({ kid: 'weak-1024', alg: 'RS256', modulusLength: 1024 });
   // One container per handler for the whole table, as in Lambda: the JWKS cache is shared across cases.
-  rest = createRestHandler({ env: issuer.env() });
-  http = createHttpHandler({ env: issuer.env() });
+  // The real engine behind identity, on its own table in DynamoDB Local.
+  baseEnv = {
+    ...issuer.env(),
+    GATEWARDEN_TABLE: await createTestTable('authz'),
+    GATEWARDEN_POLICY: writePolicyFile(IDENTITY_ONLY_FAILURES_POLICY),
+  };
+  rest = createRestHandler({ env: baseEnv });
+  http = createHttpHandler({ env: baseEnv });
 });
 
 afterAll(async () => {
@@ -166,7 +175,7 @@ describe('hostile tokens through both handlers', () => {
 describe('JWKS under attack and outage, through the handlers', () => {
   it('an unknown-kid flood costs at most one JWKS fetch per cooldown', async () => {
     // Prepare
-    const env = { ...issuer.env(), JWKS_REFETCH_COOLDOWN_SECONDS: '60' };
+    const env = { ...baseEnv, JWKS_REFETCH_COOLDOWN_SECONDS: '60' };
     const handler = createHttpHandler({ env });
     await handler(httpEvent(await issuer.sign()), contexts);
     const before = issuer.fetchCount;
@@ -187,7 +196,7 @@ describe('JWKS under attack and outage, through the handlers', () => {
   it('JWKS down with no cached keys: 401, and the next requests do not hammer the endpoint', async () => {
     // Prepare
     issuer.knobs.down = true;
-    const handler = createRestHandler({ env: issuer.env() });
+    const handler = createRestHandler({ env: baseEnv });
     const token = await issuer.sign();
     const before = issuer.fetchCount;
 
@@ -206,7 +215,7 @@ describe('JWKS under attack and outage, through the handlers', () => {
   it('JWKS down, slow, oversized or garbage after keys were cached: valid tokens still pass', async () => {
     // Prepare: a TTL so short every request wants a refresh, and no cooldown to speak of.
     const env = {
-      ...issuer.env(),
+      ...baseEnv,
       JWKS_CACHE_TTL_SECONDS: '60',
       JWKS_REFETCH_COOLDOWN_SECONDS: '1',
       JWKS_FETCH_TIMEOUT_MS: '200',
@@ -227,7 +236,7 @@ describe('JWKS under attack and outage, through the handlers', () => {
   it('JWKS slower than the timeout with nothing cached: 401 well within the authorizer budget', async () => {
     // Prepare
     issuer.knobs.delayMs = 3000;
-    const handler = createHttpHandler({ env: { ...issuer.env(), JWKS_FETCH_TIMEOUT_MS: '300' } });
+    const handler = createHttpHandler({ env: { ...baseEnv, JWKS_FETCH_TIMEOUT_MS: '300' } });
     const started = Date.now();
 
     // Act

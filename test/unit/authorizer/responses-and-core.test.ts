@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { type AuthorizerLogger, createAuthorize } from '../../../lambdas/authorizer/core';
-import { createDecider } from '../../../lambdas/authorizer/decider-factory';
 import { normaliseRestEvent } from '../../../lambdas/authorizer/events';
 import { IdentityOnlyDecider } from '../../../lambdas/authorizer/identity-only-decider';
 import { sanitiseContext, toHttpSimpleResponse, toRestPolicy } from '../../../lambdas/authorizer/responses';
@@ -87,7 +86,7 @@ describe('createAuthorize', () => {
     const logger = recordingLogger();
     const authorize = createAuthorize({
       authenticate: async () => authenticated,
-      decider: createDecider(),
+      decider: new IdentityOnlyDecider(),
       tokenDecider: new IdentityOnlyDecider(),
       logger,
     });
@@ -149,7 +148,7 @@ describe('createAuthorize', () => {
       authenticate: async () => {
         throw new Error('boom');
       },
-      decider: createDecider(),
+      decider: new IdentityOnlyDecider(),
       tokenDecider: new IdentityOnlyDecider(),
       logger,
     });
