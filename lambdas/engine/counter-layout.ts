@@ -5,7 +5,7 @@ import { estimateDistinct } from './sketch';
  * {@link CounterUpdate} into one UpdateItem and hands back plain attribute maps.
  *
  * - `<kind><minute>` numbers: events of a kind in one wall-clock minute (minute = floor(epochSeconds / 60)).
- *   Kinds: `r` requests, `f` failed authentications, `h` HEAD requests, `x` error answers (from access logs),
+ *   Kinds: `r` requests (on IP items: anonymous requests), `a` authenticated requests per IP, `f` failed authentications, `h` HEAD requests, `x` error answers (from access logs),
  *   `i` malicious-input hits.
  * - `<set><epoch>` number sets: hashed distinct values per 10-minute epoch (epoch = floor(epochSeconds / 600)).
  *   Sets: `ips` client IPs, `sub` subjects, `tok` tokens, `ids` numeric ids requested.
@@ -14,7 +14,7 @@ import { estimateDistinct } from './sketch';
  * Sliding windows are read from minute buckets (the oldest bucket weighted by the part still inside the window);
  * attributes older than the long window are removed by later writes, so items stay small.
  */
-export type BucketKind = 'r' | 'f' | 'h' | 'x' | 'i';
+export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i';
 export type SetKind = 'ips' | 'sub' | 'tok' | 'ids';
 
 export const BUCKET_SECONDS = 60;
@@ -86,7 +86,7 @@ export function staleAttributes(
   const oldestEpoch = epochOf(nowSeconds) - 1;
   const stale: string[] = [];
   for (const name of Object.keys(item)) {
-    const bucket = /^[rfhxi](\d+)$/.exec(name);
+    const bucket = /^[rafhxi](\d+)$/.exec(name);
     if (bucket && Number(bucket[1]) < oldestMinute) stale.push(name);
     const set = /^(?:ips|sub|tok|ids)(\d+)$/.exec(name);
     if (set && Number(set[1]) < oldestEpoch) stale.push(name);
@@ -108,8 +108,8 @@ export class UpdateBuilder {
   private readonly removes = new Set<string>();
 
   constructor(
-    private readonly pk: string,
-    private readonly sk: string,
+    readonly pk: string,
+    readonly sk: string,
   ) {}
 
   add(attr: string, n: number): this {
@@ -137,6 +137,42 @@ export class UpdateBuilder {
   remove(attrs: Iterable<string>): this {
     for (const a of attrs) this.removes.add(a);
     return this;
+  }
+
+  /** Number of distinct attributes this builder touches (0: nothing to write). */
+  get size(): number {
+    return (
+      Object.keys(this.adds).length +
+      Object.keys(this.sets).length +
+      Object.keys(this.ifNotExists).length +
+      Object.keys(this.plain).length
+    );
+  }
+
+  /** Adds everything `other` holds into this builder (used to put back a write that failed). */
+  mergeFrom(other: UpdateBuilder): this {
+    for (const [a, n] of Object.entries(other.adds)) this.add(a, n);
+    for (const [a, slots] of Object.entries(other.sets)) for (const slot of slots) this.addToSet(a, slot);
+    for (const [a, v] of Object.entries(other.ifNotExists))
+      if (!(a in this.ifNotExists)) this.setIfNotExists(a, v);
+    for (const [a, v] of Object.entries(other.plain)) if (!(a in this.plain)) this.set(a, v);
+    return this;
+  }
+
+  /** The item as it will be once this builder is applied to `item` (what a write would return). */
+  overlay(item: Item | undefined): Item {
+    const out: Record<string, unknown> = { ...(item ?? {}) };
+    for (const [a, n] of Object.entries(this.adds)) out[a] = num(out[a]) + n;
+    for (const [a, slots] of Object.entries(this.sets)) {
+      const merged = new Set<number>();
+      const cur = out[a];
+      if (cur instanceof Set || Array.isArray(cur)) for (const v of cur) merged.add(Number(v));
+      for (const slot of slots) merged.add(slot);
+      out[a] = merged;
+    }
+    for (const [a, v] of Object.entries(this.ifNotExists)) if (out[a] === undefined) out[a] = v;
+    for (const [a, v] of Object.entries(this.plain)) out[a] = v;
+    return out;
   }
 
   build(expiresAt: number): CounterUpdate {

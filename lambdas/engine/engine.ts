@@ -102,6 +102,24 @@ const MAX_TRACKED_IDS_PER_REQUEST = 4;
  */
 export const COUNTER_TTL_SECONDS = 2 * 86_400;
 const ONE_SHOT_AGE_SECONDS = 30;
+/**
+ * How often (event seconds) a container writes a client's coalesced counts and refreshes its snapshot of the shared
+ * items, and after how many pending requests it writes sooner. Between syncs a warm container decides from its own
+ * counts (floods land on warm containers) at no I/O cost; other containers see the counts within this delay.
+ */
+export const SYNC_SECONDS = 10;
+export const MAX_PENDING = 20;
+const MAX_SYNC_KEYS = 50_000;
+
+interface SyncState {
+  pending: UpdateBuilder;
+  pendingCount: number;
+  firstPendingAt: number;
+  lastSyncAt: number;
+  item: Item | undefined;
+  reads: ReadonlyMap<string, Item>;
+  readKeys: string;
+}
 
 /** Numeric ids in path parameters (or bare numeric path segments): the input of the enumeration signal. */
 function numericIds(request: AuthorizerRequest): number[] {
@@ -133,6 +151,7 @@ export class RiskEngine implements Decider {
   /** Stale attribute names seen in the last response per item, removed by the next write. */
   private readonly staleByKey = new Map<string, string[]>();
   private wasUnderAttack = false;
+  private readonly syncs = new Map<string, SyncState>();
 
   constructor(options: RiskEngineOptions) {
     this.policy = options.policy;
@@ -280,7 +299,9 @@ export class RiskEngine implements Decider {
     const prefixKey = `prefix#${prefix ?? '?'}`;
     const tokKey = `token#${tokenHash ?? '?'}`;
     const clientKey = identity?.clientId ? `client#${identity.clientId}` : undefined;
-    this.local.add(ipKey, 'r', now);
+    // Per IP, anonymous requests (`r`) and authenticated ones (`a`) are counted apart: a public route's tight limit
+    // (login) judges the anonymous attempts, not the same person's authenticated browsing.
+    this.local.add(ipKey, subject ? 'a' : 'r', now);
     this.local.add(prefixKey, 'r', now);
     if (subject) {
       this.local.add(idKey, 'r', now);
@@ -301,17 +322,25 @@ export class RiskEngine implements Decider {
       if (routeMatches(j.after, request.route)) this.local.mark(idKey, journeyMark(j.afterPattern), now);
     }
 
-    // 4. One round trip: update the identity's item, read the IP and prefix items.
+    // 4. Count. The identity's item is updated (and the IP, prefix and token items read) in one round trip, but a
+    //    container coalesces a client's requests: between syncs (every SYNC_SECONDS or MAX_PENDING requests) it
+    //    decides from the last snapshot plus its own pending counts, and the next sync writes them with one ADD n.
     const windowLong = this.policy.windows.longSeconds;
     const ttl = Math.ceil(now) + Math.max(windowLong, COUNTER_TTL_SECONDS);
     const primary = subject ? counterKey('sub', subject) : counterKey('ip', ip ?? 'unknown');
     const primaryId = primary.pk;
     const minute = Math.floor(now / 60);
     const epoch = epochOf(now);
-    const upd = new UpdateBuilder(primary.pk, primary.sk)
-      .add(bucketAttr('r', minute), 1)
-      .setIfNotExists('firstSeen', Math.floor(now))
-      .remove(this.staleByKey.get(primaryId) ?? []);
+    const reads: { pk: string; sk: string }[] = [];
+    if (subject && ip) reads.push(counterKey('ip', ip));
+    if (prefix) reads.push(counterKey('prefix', prefix));
+    // The token's item only ever carries a block flag (counts live on the subject's item).
+    if (subject && tokenHash) reads.push(counterKey('token', tokenHash));
+    const readKeys = reads.map((r) => r.pk).join('|');
+
+    const sync = this.syncState(primaryId, primary.sk, now);
+    const upd = sync.pending;
+    upd.add(bucketAttr('r', minute), 1);
     if (isHead) upd.add(bucketAttr('h', minute), 1);
     if (injections.length > 0) upd.add(bucketAttr('i', minute), 1);
     if (subject && ip) upd.addToSet(setAttr('ips', epoch), sketchSlot(ip));
@@ -319,46 +348,70 @@ export class RiskEngine implements Decider {
     for (const j of this.policy.journeys) {
       if (routeMatches(j.after, request.route)) upd.set(journeyMark(j.afterPattern), Math.floor(now));
     }
-    const reads: { pk: string; sk: string }[] = [];
-    if (subject && ip) reads.push(counterKey('ip', ip));
-    if (prefix) reads.push(counterKey('prefix', prefix));
-    // The token's item only ever carries a block flag (counts live on the subject's item).
-    if (subject && tokenHash) reads.push(counterKey('token', tokenHash));
+    sync.pendingCount += 1;
+    const mustSync =
+      now - sync.lastSyncAt >= SYNC_SECONDS ||
+      now < sync.lastSyncAt ||
+      sync.readKeys !== readKeys ||
+      sync.pendingCount >= MAX_PENDING;
 
     let updated: Item | undefined;
     let readItems: ReadonlyMap<string, Item>;
-    const storeStarted = performance.now();
-    try {
-      const out = await this.store.exchange(upd.build(ttl), reads, AbortSignal.timeout(this.storeTimeoutMs));
-      updated = out.updated;
-      readItems = out.read;
-    } catch (error) {
-      const elapsedMs = Math.round(performance.now() - storeStarted);
-      const message = isStoreUnavailable(error) ? error.message : String(error);
-      this.telemetry.storeFailure({ failMode: settings.failMode, error: message, elapsedMs });
-      if (settings.failMode === 'closed' && !shadow) {
+    if (mustSync) {
+      // Take the pending counts out before awaiting, so concurrent requests never write them twice.
+      const batch = sync.pending;
+      sync.pending = new UpdateBuilder(primary.pk, primary.sk);
+      sync.pendingCount = 0;
+      batch
+        .setIfNotExists('firstSeen', Math.floor(sync.firstPendingAt))
+        .remove(this.staleByKey.get(primaryId) ?? []);
+      sync.firstPendingAt = now;
+      const storeStarted = performance.now();
+      try {
+        const out = await this.store.exchange(
+          batch.build(ttl),
+          reads,
+          AbortSignal.timeout(this.storeTimeoutMs),
+        );
+        updated = out.updated;
+        readItems = out.read;
+        sync.item = out.updated;
+        sync.reads = out.read;
+        sync.readKeys = readKeys;
+        sync.lastSyncAt = now;
+      } catch (error) {
+        // Keep the counts for the next sync; apply the route's fail mode now.
+        sync.pending.mergeFrom(batch);
+        const elapsedMs = Math.round(performance.now() - storeStarted);
+        const message = isStoreUnavailable(error) ? error.message : String(error);
+        this.telemetry.storeFailure({ failMode: settings.failMode, error: message, elapsedMs });
+        if (settings.failMode === 'closed' && !shadow) {
+          finish({
+            band: 'deny',
+            score: 0,
+            effect: 'deny',
+            signals: [],
+            reason: 'counter store unavailable: fail closed',
+          });
+          return deny(principal, { ...baseContext, riskScore: 0, riskBand: 'deny', failMode: 'closed' });
+        }
         finish({
-          band: 'deny',
+          band: 'allow',
           score: 0,
-          effect: 'deny',
+          effect: 'allow',
           signals: [],
-          reason: 'counter store unavailable: fail closed',
+          reason: 'counter store unavailable: fail open',
+          failOpen: true,
         });
-        return deny(principal, { ...baseContext, riskScore: 0, riskBand: 'deny', failMode: 'closed' });
+        return {
+          effect: 'allow',
+          principalId: principal,
+          context: { ...baseContext, riskScore: 0, riskBand: 'allow', failOpen: true },
+        };
       }
-      finish({
-        band: 'allow',
-        score: 0,
-        effect: 'allow',
-        signals: [],
-        reason: 'counter store unavailable: fail open',
-        failOpen: true,
-      });
-      return {
-        effect: 'allow',
-        principalId: principal,
-        context: { ...baseContext, riskScore: 0, riskBand: 'allow', failOpen: true },
-      };
+    } else {
+      updated = sync.pending.overlay(sync.item);
+      readItems = sync.reads;
     }
     const stale = staleAttributes(updated, now, windowLong);
     if (stale.length > 0) this.staleByKey.set(primaryId, stale);
@@ -403,8 +456,8 @@ export class RiskEngine implements Decider {
     const idItem = updated;
     const max = Math.max;
     const ipStats = {
-      short: max(windowCount(ipItem, 'r', now, short), this.local.count(ipKey, 'r', now, short)),
-      long: max(windowCount(ipItem, 'r', now, windowLong), this.local.count(ipKey, 'r', now, windowLong)),
+      short: ipVolume(ipItem, this.local, ipKey, now, short, subject !== undefined),
+      long: ipVolume(ipItem, this.local, ipKey, now, windowLong, subject !== undefined),
     };
     const idFirstSeen = num(idItem?.firstSeen) || this.local.firstSeen(idKey) || now;
     const known = this.surge.surgeStart === undefined || idFirstSeen < this.surge.surgeStart;
@@ -540,6 +593,45 @@ export class RiskEngine implements Decider {
         ...(shadow && (band === 'deny' || band === 'block') ? { shadow: true } : {}),
       },
     };
+  }
+
+  private syncState(pk: string, sk: string, now: number): SyncState {
+    let st = this.syncs.get(pk);
+    if (st) {
+      // Most recently used last, so eviction below drops the stalest client.
+      this.syncs.delete(pk);
+      this.syncs.set(pk, st);
+      return st;
+    }
+    st = {
+      pending: new UpdateBuilder(pk, sk),
+      pendingCount: 0,
+      firstPendingAt: now,
+      lastSyncAt: Number.NEGATIVE_INFINITY,
+      item: undefined,
+      reads: new Map(),
+      readKeys: '',
+    };
+    this.syncs.set(pk, st);
+    if (this.syncs.size > MAX_SYNC_KEYS) {
+      const oldest = this.syncs.keys().next();
+      if (!oldest.done) this.syncs.delete(oldest.value);
+    }
+    return st;
+  }
+
+  /** Writes every pending count now (tests, and a container about to be retired). */
+  async flush(): Promise<void> {
+    const updates = [];
+    for (const [pk, st] of this.syncs) {
+      if (st.pendingCount === 0) continue;
+      const ttl =
+        Math.ceil(st.firstPendingAt) + Math.max(this.policy.windows.longSeconds, COUNTER_TTL_SECONDS);
+      updates.push(st.pending.setIfNotExists('firstSeen', Math.floor(st.firstPendingAt)).build(ttl));
+      st.pending = new UpdateBuilder(pk, st.pending.sk);
+      st.pendingCount = 0;
+    }
+    await this.store.applyUpdates(updates);
   }
 
   private cachedBlock(
@@ -809,6 +901,20 @@ const NO_FEATURES: RequestFeatures = {
   volumeMultiplier: 1,
   ignoreSignals: new Set(),
 };
+
+/** Requests per IP: anonymous ones for an anonymous caller; all of them for an authenticated one. */
+function ipVolume(
+  item: Item | undefined,
+  local: LocalCounters,
+  key: string,
+  now: number,
+  window: number,
+  authenticated: boolean,
+): number {
+  const anonymous = Math.max(windowCount(item, 'r', now, window), local.count(key, 'r', now, window));
+  if (!authenticated) return anonymous;
+  return anonymous + Math.max(windowCount(item, 'a', now, window), local.count(key, 'a', now, window));
+}
 
 function deny(principalId: string, context: Record<string, string | number | boolean>): Decision {
   return { effect: 'deny', principalId, context };

@@ -20,7 +20,7 @@ const MAX_DISTINCT = 512;
 const MAX_IDS = 512;
 
 function emptyCounts(): Record<BucketKind, number> {
-  return { r: 0, f: 0, h: 0, x: 0, i: 0 };
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
 }
 
 class Lru<V> {

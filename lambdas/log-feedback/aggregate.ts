@@ -1,6 +1,6 @@
 import { bucketAttr, type CounterUpdate, epochOf, setAttr, UpdateBuilder } from '../engine/counter-layout';
 import { COUNTER_TTL_SECONDS } from '../engine/engine';
-import { canonicalIp, networkPrefix } from '../engine/network';
+import { canonicalIp, fnv1a, networkPrefix } from '../engine/network';
 import { sketchSlot } from '../engine/sketch';
 import { counterKey } from '../store/table-schema';
 import type { AccessLogLine } from './access-log-format';
@@ -49,7 +49,7 @@ export function aggregateFeedback(lines: readonly AccessLogLine[]): CounterUpdat
     const ipKey = counterKey('ip', ip);
     const ipB = builder(ipKey.pk, ipKey.sk, at);
     if (subject) {
-      ipB.add(bucketAttr('r', minute), 1).addToSet(setAttr('sub', epoch), sketchSlot(subject));
+      ipB.add(bucketAttr('a', minute), 1).addToSet(setAttr('sub', epoch), sketchSlot(subject));
     }
     if (!subject && error && !authorizerRejected) ipB.add(bucketAttr('x', minute), 1);
     if (backendAuthFailure) ipB.add(bucketAttr('f', minute), 1);
@@ -66,5 +66,33 @@ export function aggregateFeedback(lines: readonly AccessLogLine[]): CounterUpdat
       builder(sKey.pk, sKey.sk, at).add(bucketAttr('x', minute), 1);
     }
   }
-  return [...builders.values()].map(({ b, latest }) => b.build(Math.ceil(latest) + COUNTER_TTL_SECONDS));
+  const salt = lines[0]?.requestId ?? '';
+  const out: CounterUpdate[] = [];
+  for (const { b, latest } of builders.values()) {
+    const update = sampleQuietKey(b.build(Math.ceil(latest) + COUNTER_TTL_SECONDS), salt);
+    if (update) out.push(update);
+  }
+  return out;
+}
+
+/**
+ * Below this many requests in a batch, a key that carries nothing but request counts is written with probability
+ * requests / SAMPLE_BELOW and, when written, counts SAMPLE_BELOW: the expected count is exact, and quiet clients
+ * (people, far below any volume threshold) cost a fraction of a write. Keys with errors or failed logins are always
+ * written: those are the evidence.
+ */
+export const SAMPLE_BELOW = 8;
+
+function sampleQuietKey(u: CounterUpdate, salt: string): CounterUpdate | undefined {
+  const kinds = Object.keys(u.add);
+  if (kinds.some((k) => !k.startsWith('r') && !k.startsWith('a'))) return u;
+  const requests = kinds.reduce((sum, k) => sum + (u.add[k] ?? 0), 0);
+  if (requests >= SAMPLE_BELOW || requests === 0) return u;
+  // Deterministic per batch and key, so a replayed batch makes the same choice.
+  const draw = fnv1a(`${salt}|${u.pk}`) / 2 ** 32;
+  if (draw >= requests / SAMPLE_BELOW) return undefined;
+  const scale = SAMPLE_BELOW / requests;
+  const add: Record<string, number> = {};
+  for (const k of kinds) add[k] = (u.add[k] ?? 0) * scale;
+  return { ...u, add };
 }

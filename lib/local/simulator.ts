@@ -7,7 +7,16 @@ import type { IssuerKey, TokenIssuer } from './token-issuer';
 /** What the simulator drives: the real handlers, in-process. */
 export interface SimTarget {
   /** The REST authorizer handler (`lambdas/authorizer/rest.ts`), called with a fixture-shaped event. */
-  readonly rest: (event: unknown) => Promise<unknown>;
+  readonly rest?: (event: unknown) => Promise<unknown>;
+  /**
+   * Sends the request through a gateway instead (e.g. the local gateway over HTTP), which then builds the event,
+   * enforces the answer and writes the access log itself. Exactly one of `rest` and `send` is required.
+   */
+  readonly send?: (
+    request: SimRequest,
+    atMs: number,
+    headers: Record<string, string>,
+  ) => Promise<SentOutcome>;
   /** Delivers access-log lines (the simulator batches them like CloudWatch Logs does). */
   readonly deliverLogs?: (lines: readonly AccessLogLine[]) => Promise<void>;
   readonly issuer: TokenIssuer;
@@ -15,11 +24,20 @@ export interface SimTarget {
   readonly afterRequest?: (index: number, total: number, atMs: number) => Promise<void> | void;
 }
 
+/** What a gateway answered to a request sent with {@link SimTarget.send}. */
+export interface SentOutcome {
+  readonly status: number;
+  /** True when Gatewarden refused the request (authorizer 401/403), not the backend. */
+  readonly denied: boolean;
+}
+
 export interface SimOptions {
   /** Epoch ms of the scenario's first moment. DynamoDB Local expires TTL items by the real clock: run forward from now. */
   readonly startMs: number;
   /** Synthetic delay between a request and its access-log line reaching the feedback path. @default 5000 */
   readonly logDeliveryMs?: number;
+  /** Passed to the scenario's generator: shrinks its durations (see {@link Scenario.generate}). @default 1 */
+  readonly scale?: number;
 }
 
 export interface TimelinePoint {
@@ -61,7 +79,10 @@ export async function runScenario(
   target: SimTarget,
   options: SimOptions,
 ): Promise<ScenarioResult> {
-  const requests = scenario.generate(seed);
+  if ((target.rest === undefined) === (target.send === undefined)) {
+    throw new TypeError('runScenario: give the target exactly one of `rest` and `send`');
+  }
+  const requests = scenario.generate(seed, options.scale ?? 1);
   const tokens = new Map<string, { token: string; exp: number }>();
   let forgeKey: IssuerKey | undefined;
   const pending: AccessLogLine[] = [];
@@ -74,12 +95,34 @@ export async function runScenario(
   let humanDenied = 0;
   const hurt = new Set<string>();
 
+  let lastDelivery = Number.NEGATIVE_INFINITY;
+  // CloudWatch Logs hands a subscription batches, not single lines: deliver once per `delivery` of synthetic time
+  // everything written at least `delivery` ago.
   const flush = async (untilMs: number) => {
     if (!target.deliverLogs) return;
+    if (untilMs !== Number.POSITIVE_INFINITY && untilMs - lastDelivery < delivery) return;
+    lastDelivery = untilMs;
     const due: AccessLogLine[] = [];
     while (pending.length > 0 && pending[0]!.requestTimeEpoch <= untilMs - delivery)
       due.push(pending.shift()!);
     if (due.length > 0) await target.deliverLogs(due);
+  };
+
+  const record = (req: SimRequest, status: number, denied: boolean): void => {
+    timeline.push({ at: req.at, label: req.label, status, denied });
+    if (req.label === 'bot') {
+      botRequests += 1;
+      if (denied) {
+        botDenied += 1;
+        firstDeny ??= botRequests - 1;
+      }
+    } else {
+      humanRequests += 1;
+      if (denied) {
+        humanDenied += 1;
+        hurt.add(req.credential.kind === 'token' ? req.credential.subject : req.ip);
+      }
+    }
   };
 
   const authorization = async (req: SimRequest, atMs: number): Promise<string | undefined> => {
@@ -115,7 +158,16 @@ export async function runScenario(
     const atMs = options.startMs + req.at;
     await flush(atMs);
     const auth = await authorization(req, atMs);
-    const headers = { ...(req.headers ?? {}), ...(auth ? { Authorization: auth } : {}) };
+    const headers: Record<string, string> = {
+      ...(req.headers ?? {}),
+      ...(auth ? { Authorization: auth } : {}),
+    };
+    if (target.send) {
+      const sent = await target.send(req, atMs, headers);
+      record(req, sent.status, sent.denied);
+      await target.afterRequest?.(i, requests.length, atMs);
+      continue;
+    }
     const event = restRequestEvent({
       method: req.method,
       path: req.path,
@@ -129,27 +181,14 @@ export async function runScenario(
     let result: unknown;
     let thrown: unknown;
     try {
-      result = await target.rest(event);
+      result = await target.rest!(event);
     } catch (error) {
       thrown = error ?? new Error('undefined error');
     }
     const outcome: GatewayOutcome = enforceRestResult(result, thrown, event.methodArn as string);
     const denied = outcome.status !== 200;
     const status = denied ? outcome.status : req.backendStatus;
-    timeline.push({ at: req.at, label: req.label, status, denied });
-    if (req.label === 'bot') {
-      botRequests += 1;
-      if (denied) {
-        botDenied += 1;
-        firstDeny ??= botRequests - 1;
-      }
-    } else {
-      humanRequests += 1;
-      if (denied) {
-        humanDenied += 1;
-        hurt.add(req.credential.kind === 'token' ? req.credential.subject : req.ip);
-      }
-    }
+    record(req, status, denied);
     const ctx = outcome.context;
     pending.push({
       requestId: String((event.requestContext as { requestId: string }).requestId),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateFeedback } from '../../../lambdas/log-feedback/aggregate';
+import { aggregateFeedback, SAMPLE_BELOW } from '../../../lambdas/log-feedback/aggregate';
 import { decodeSubscriptionEvent, parseAccessLogLine } from '../../../lambdas/log-feedback/parse';
 import { subscriptionEvent } from '../../../lib/local/cloudwatch-logs';
 
@@ -72,8 +72,39 @@ describe('aggregateFeedback', () => {
       parseAccessLogLine(line({ decisionId: '-', status: 401 }))!,
       parseAccessLogLine(line({ status: 403, riskBand: 'deny', principalId: 'bob' }))!,
     ]);
-    const ip = updates.find((u) => u.pk === 'ip#203.0.113.9')!;
-    expect(Object.keys(ip.add).filter((k) => k.startsWith('f') || k.startsWith('x'))).toEqual([]);
+    const ip = updates.find((u) => u.pk === 'ip#203.0.113.9');
+    expect(Object.keys(ip?.add ?? {}).filter((k) => k.startsWith('f') || k.startsWith('x'))).toEqual([]);
     expect(updates.find((u) => u.pk === 'sub#bob')).toBeUndefined();
+  });
+});
+
+describe('sampling of quiet keys', () => {
+  it('keeps expected request counts exact while writing a fraction of quiet keys', () => {
+    // Prepare: 2,000 batches of one authenticated success each, from 2,000 different IPs
+    let writes = 0;
+    let counted = 0;
+    for (let i = 0; i < 2000; i += 1) {
+      const updates = aggregateFeedback([
+        parseAccessLogLine(
+          line({
+            requestId: `q${i}`,
+            ip: `10.${i % 200}.${Math.floor(i / 200)}.1`,
+            principalId: `u${i}`,
+            status: 200,
+          }),
+        )!,
+      ]);
+      const ipUpdates = updates.filter((u) => u.pk.startsWith('ip#'));
+      writes += ipUpdates.length;
+      for (const u of ipUpdates) counted += Object.values(u.add).reduce((a, b) => a + b, 0);
+    }
+    // Assess: about 1/SAMPLE_BELOW of the keys written, total close to 2,000
+    expect(writes).toBeLessThan(2000 / SAMPLE_BELOW + 100);
+    expect(Math.abs(counted - 2000) / 2000).toBeLessThan(0.2);
+  });
+
+  it('always writes keys that carry errors or failed logins', () => {
+    const updates = aggregateFeedback([parseAccessLogLine(line({ status: 404, principalId: 'carol' }))!]);
+    expect(updates.map((u) => u.pk)).toContain('sub#carol');
   });
 });
