@@ -1,0 +1,106 @@
+/** The figures the table and the targets need (a subset of the JSON). */
+export interface Figures {
+  readonly floor_p50_ms: number;
+  readonly floor_p99_ms: number;
+  readonly rest_p50_ms: number;
+  readonly rest_p99_ms: number;
+  readonly rest_p50_ratio_vs_floor: number;
+  readonly rest_p99_ratio_vs_floor: number;
+  readonly peer_p50_ms: number;
+  readonly peer_p99_ms: number;
+  readonly peer_p50_ratio: number;
+  readonly cpu_us_per_decision: number;
+  readonly rs256_verify_us: number;
+  readonly cpu_ratio_vs_verify: number;
+  readonly writes_per_request: number;
+  readonly reads_per_request: number;
+  readonly authorizer_writes_per_request: number;
+  readonly feedback_writes_per_request: number;
+  readonly peer_writes_per_request: number;
+  readonly peer_reads_per_request: number;
+  readonly flood_write_fraction: number;
+  readonly cost_per_million_usd: number;
+  readonly peer_cost_per_million_usd: number;
+  readonly bundle_bytes: number;
+  readonly peer_bundle_bytes: number;
+  readonly init_ms: number;
+  readonly peer_init_ms: number;
+  readonly process_cpu_us_per_request: number;
+  readonly peer_process_cpu_us_per_request: number;
+  readonly decision_log_bytes_per_request: number;
+  readonly access_log_bytes_per_request: number;
+}
+
+/** The issue's targets, each with whether this run meets it. */
+export function targets(f: Figures): Record<string, { target: string; value: number; met: boolean }> {
+  return {
+    p50_vs_floor: {
+      target: '≤ 1.15',
+      value: f.rest_p50_ratio_vs_floor,
+      met: f.rest_p50_ratio_vs_floor <= 1.15,
+    },
+    p99_vs_floor: { target: '≤ 2', value: f.rest_p99_ratio_vs_floor, met: f.rest_p99_ratio_vs_floor <= 2 },
+    p50_vs_peer: { target: '≤ 0.7', value: f.peer_p50_ratio, met: f.peer_p50_ratio <= 0.7 },
+    cpu_vs_rs256: { target: '≤ 1.5', value: f.cpu_ratio_vs_verify, met: f.cpu_ratio_vs_verify <= 1.5 },
+    writes_per_request: { target: '≤ 1.0', value: f.writes_per_request, met: f.writes_per_request <= 1 },
+    flood_write_fraction: {
+      target: '≤ 0.01',
+      value: f.flood_write_fraction,
+      met: f.flood_write_fraction <= 0.01,
+    },
+    cost_per_million_usd: {
+      target: '≤ 1.00',
+      value: f.cost_per_million_usd,
+      met: f.cost_per_million_usd <= 1,
+    },
+    bundle_vs_peer: {
+      target: '≤ peer',
+      value: f.bundle_bytes,
+      met: f.bundle_bytes <= f.peer_bundle_bytes,
+    },
+    init_vs_peer: { target: '≤ peer', value: f.init_ms, met: f.init_ms <= f.peer_init_ms },
+  };
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** A fixed-width table: metric, Gatewarden, peer, floor. */
+export function table(f: Figures): string {
+  const rows: [string, string, string, string][] = [
+    ['', 'Gatewarden', 'peer', 'floor'],
+    ['p50 ms', `${f.rest_p50_ms}`, `${f.peer_p50_ms}`, `${f.floor_p50_ms}`],
+    ['p99 ms', `${f.rest_p99_ms}`, `${f.peer_p99_ms}`, `${f.floor_p99_ms}`],
+    ['p50 / floor', `${f.rest_p50_ratio_vs_floor}`, '', '1'],
+    ['p99 / floor', `${f.rest_p99_ratio_vs_floor}`, '', '1'],
+    ['p50 / peer p50', `${f.peer_p50_ratio}`, '1', ''],
+    ['write units / request', `${f.writes_per_request}`, `${f.peer_writes_per_request}`, '1'],
+    ['  authorizer', `${f.authorizer_writes_per_request}`, '', ''],
+    ['  feedback path', `${f.feedback_writes_per_request}`, '', ''],
+    ['read units / request', `${f.reads_per_request}`, `${f.peer_reads_per_request}`, ''],
+    ['flood write fraction', `${f.flood_write_fraction}`, '', ''],
+    [
+      'log bytes / request',
+      `${f.decision_log_bytes_per_request} + ${f.access_log_bytes_per_request} access`,
+      '0',
+      '',
+    ],
+    ['$ / million', `${f.cost_per_million_usd}`, `${f.peer_cost_per_million_usd}`, ''],
+    [
+      'process CPU µs / request',
+      `${f.process_cpu_us_per_request}`,
+      `${f.peer_process_cpu_us_per_request}`,
+      '',
+    ],
+    ['engine CPU µs / decision', `${f.cpu_us_per_decision}`, '', ''],
+    ['RS256 verify µs', `${f.rs256_verify_us}`, '', ''],
+    ['bundle bytes', `${f.bundle_bytes}`, `${f.peer_bundle_bytes}`, ''],
+    ['init ms (cold import)', `${f.init_ms}`, `${f.peer_init_ms}`, ''],
+  ];
+  const lines = rows.map(([a, b, c, d]) => `${pad(a, 26)}${pad(b, 24)}${pad(c, 14)}${d}`);
+  const t = targets(f);
+  lines.push('', 'targets:');
+  for (const [name, v] of Object.entries(t)) {
+    lines.push(`  ${pad(name, 22)}${pad(v.target, 9)}${pad(String(v.value), 12)}${v.met ? 'met' : 'MISSED'}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,130 @@
+import {
+  CreateTableCommand,
+  DynamoDB,
+  DynamoDBClient,
+  UpdateItemCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { createRequestPathClient, DynamoCounterStore } from '../lambdas/adapters/dynamo-counter-store';
+import { createRestHandler } from '../lambdas/authorizer/handler-factory';
+import { readEngineConfig } from '../lambdas/engine/config';
+import { type DecisionRecord, type EngineTelemetry, RiskEngine } from '../lambdas/engine/engine';
+import { PowertoolsTelemetry } from '../lambdas/shared/observability';
+import { createTableInput } from '../lambdas/store/create-table';
+import { TTL_ATTRIBUTE } from '../lambdas/store/table-schema';
+import type { TokenIssuer } from '../lib/local/token-issuer';
+import { type Consumed, trackConsumedCapacity } from './capacity';
+import { createPeerHandler, createPeerTable } from './peer/peer';
+
+/** A Lambda context shaped like the real one, so the logger's context keys cost what they cost in Lambda. */
+export const LAMBDA_CONTEXT = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'gatewarden-prod-RestAuthorizerHandlerFunction-AbCdEf123456',
+  functionVersion: '$LATEST',
+  invokedFunctionArn:
+    'arn:aws:lambda:us-east-1:123456789012:function:gatewarden-prod-RestAuthorizerHandlerFunction-AbCdEf123456',
+  memoryLimitInMB: '1024',
+  awsRequestId: '8f5e9a44-1c1d-4a53-9a1e-4a2b3c4d5e6f',
+  logGroupName: '/aws/lambda/gatewarden-prod-RestAuthorizerHandlerFunction-AbCdEf123456',
+  logStreamName: '2026/11/23/[$LATEST]0123456789abcdef0123456789abcdef',
+  getRemainingTimeInMillis: () => 5000,
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
+} as Context;
+
+/** Delegates to Powertools (the production telemetry) and tallies outcomes, so the run can say what happened. */
+export class CountingTelemetry implements EngineTelemetry {
+  readonly bands = new Map<string, number>();
+  failOpen = 0;
+  storeFailures = 0;
+  blocks = 0;
+  constructor(private readonly inner: EngineTelemetry) {}
+  decision(record: DecisionRecord): void {
+    this.bands.set(
+      `${record.effect}/${record.band}`,
+      (this.bands.get(`${record.effect}/${record.band}`) ?? 0) + 1,
+    );
+    if (record.failOpen) this.failOpen += 1;
+    this.inner.decision(record);
+  }
+  storeFailure(info: { failMode: 'open' | 'closed'; error: string; elapsedMs: number }): void {
+    this.storeFailures += 1;
+    this.inner.storeFailure(info);
+  }
+  blockCreated(record: Parameters<EngineTelemetry['blockCreated']>[0]): void {
+    this.blocks += 1;
+    this.inner.blockCreated(record);
+  }
+  underAttack(engaged: boolean): void {
+    this.inner.underAttack(engaged);
+  }
+}
+
+export async function createGatewardenTable(name: string): Promise<void> {
+  const client = new DynamoDBClient({});
+  await client.send(new CreateTableCommand(createTableInput(name)));
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+  client.destroy();
+}
+
+/**
+ * Gatewarden's REST authorizer as deployed: `createRestHandler` with the production runtime (identity layer, JWKS
+ * cache over the local issuer) and the decider that decider-factory.ts builds — the risk engine over a
+ * DynamoCounterStore on the request-path client, with Powertools telemetry — plus capacity tracking.
+ */
+export function createGatewarden(issuer: TokenIssuer, tableName: string) {
+  const env = { ...process.env, ...issuer.env(), GATEWARDEN_TABLE: tableName };
+  const store = new DynamoCounterStore({ tableName, client: createRequestPathClient() });
+  store.trackCapacity = true;
+  const telemetry = new CountingTelemetry(new PowertoolsTelemetry());
+  const handler = createRestHandler({
+    env,
+    createDecider: () => new RiskEngine({ policy: readEngineConfig(env).policy, store, telemetry }),
+  });
+  return { handler: (event: unknown) => handler(event, LAMBDA_CONTEXT), store, telemetry };
+}
+
+/** The peer over its own table (created the way rate-limiter-flexible creates it), capacity tracked. */
+export async function createPeer(issuer: TokenIssuer, tableName: string) {
+  const client = new DynamoDB({});
+  await createPeerTable(client, tableName);
+  const consumed: Consumed = trackConsumedCapacity(client);
+  const jwks = (await (await fetch(issuer.jwksUri)).json()) as Parameters<
+    typeof createPeerHandler
+  >[0]['jwks'];
+  const handler = createPeerHandler({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUri: issuer.jwksUri,
+    tableName,
+    client,
+    ...(jwks ? { jwks } : {}),
+  });
+  return { handler, consumed };
+}
+
+/**
+ * The physical floor of a counting authorizer here: one bare UpdateItem (ADD, return the new value) on the request
+ * path client, with ReturnConsumedCapacity like the other two systems.
+ */
+export function createFloor(tableName: string) {
+  const client = createRequestPathClient();
+  return (key: string) =>
+    client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `floor#${key}` }, sk: { S: 'c' } },
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'UPDATED_NEW',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+}
