@@ -42,7 +42,12 @@ export interface Scenario {
   readonly description: string;
   /** How the bot is identified (stable identity: the 95%-denied target applies). */
   readonly stableBot: boolean;
-  readonly generate: (seed: number) => SimRequest[];
+  /**
+   * The scenario's requests, sorted by time. `scale` shrinks every duration (and the surge's crowd) so a demo
+   * fits in seconds; request rates stay the same, so the signals see the same behaviour for less time.
+   * @default 1
+   */
+  readonly generate: (seed: number, scale?: number) => SimRequest[];
 }
 
 const BROWSER_HEADERS = {
@@ -83,11 +88,12 @@ function humans(
   ipFor: (u: number) => string,
   prefix = 'user',
   startMs = 0,
+  scale = 1,
 ): SimRequest[] {
   const out: SimRequest[] = [];
   for (let u = 0; u < count; u += 1) {
     const subject = `${prefix}-${u}`;
-    let t = startMs + rand() * 20_000;
+    let t = startMs + rand() * 20_000 * scale;
     while (t < durationMs) {
       const r = rand();
       const base = {
@@ -151,25 +157,27 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'human-users',
     description: '40 people browsing for 5 minutes from their own IPs',
     stableBot: false,
-    generate: (seed) => sorted(humans(prng(seed), 40, 5 * MINUTE, humanIp)),
+    generate: (seed, scale = 1) =>
+      sorted(humans(prng(seed), 40, 5 * MINUTE * scale, humanIp, 'user', 0, scale)),
   },
   {
     name: 'nat-office',
     description: '150 people behind one office NAT IP for 5 minutes',
     stableBot: false,
-    generate: (seed) => sorted(humans(prng(seed), 150, 5 * MINUTE, () => '192.0.2.10', 'office')),
+    generate: (seed, scale = 1) =>
+      sorted(humans(prng(seed), 150, 5 * MINUTE * scale, () => '192.0.2.10', 'office', 0, scale)),
   },
   {
     name: 'credential-stuffing',
     description:
       'A bot trying leaked passwords at the public login route, 3 per second from one IP, amid people',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 15, 4 * MINUTE, humanIp);
+      const out = humans(rand, 15, 4 * MINUTE * scale, humanIp, 'user', 0, scale);
       for (let u = 0; u < 15; u += 1) {
         out.push({
-          at: Math.round(rand() * 4 * MINUTE),
+          at: Math.round(rand() * 4 * MINUTE * scale),
           ip: humanIp(u),
           method: 'POST',
           resource: '/login',
@@ -180,7 +188,7 @@ export const SCENARIOS: readonly Scenario[] = [
           backendStatus: rand() < 0.2 ? 401 : 200,
         });
       }
-      for (let t = 0; t < 4 * MINUTE; t += 333 + Math.round(rand() * 40)) {
+      for (let t = 0; t < 4 * MINUTE * scale; t += 333 + Math.round(rand() * 40)) {
         out.push({
           at: t,
           ip: '203.0.113.45',
@@ -200,11 +208,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'token-forgery',
     description: 'Brute-force token forgery: 5 forged tokens per second from one IP',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 15, 3 * MINUTE, humanIp);
+      const out = humans(rand, 15, 3 * MINUTE * scale, humanIp, 'user', 0, scale);
       let v = 0;
-      for (let t = 0; t < 3 * MINUTE; t += 200) {
+      for (let t = 0; t < 3 * MINUTE * scale; t += 200) {
         out.push(
           itemRequest(1 + Math.floor(rand() * 100), {
             at: t,
@@ -222,10 +230,10 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'token-sharing',
     description: 'One valid token used from 40 IPs at once (a leaked or resold session)',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 15, 4 * MINUTE, humanIp);
-      for (let t = 0; t < 4 * MINUTE; t += 150 + Math.round(rand() * 100)) {
+      const out = humans(rand, 15, 4 * MINUTE * scale, humanIp, 'user', 0, scale);
+      for (let t = 0; t < 4 * MINUTE * scale; t += 150 + Math.round(rand() * 100)) {
         const ip = `203.0.${113 + Math.floor(rand() * 4)}.${1 + Math.floor(rand() * 10) * 20}`;
         out.push(
           itemRequest(1 + Math.floor(rand() * 5000), {
@@ -243,11 +251,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'enumeration-scraper',
     description: 'A scraper walking /items/{id} in order with a valid token, 2 per second',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 15, 5 * MINUTE, humanIp);
+      const out = humans(rand, 15, 5 * MINUTE * scale, humanIp, 'user', 0, scale);
       let id = 1000;
-      for (let t = 0; t < 5 * MINUTE; t += 400 + Math.round(rand() * 200)) {
+      for (let t = 0; t < 5 * MINUTE * scale; t += 400 + Math.round(rand() * 200)) {
         out.push(
           itemRequest(id++, {
             at: t,
@@ -266,13 +274,17 @@ export const SCENARIOS: readonly Scenario[] = [
     description:
       'After 4 calm minutes, 2,000 IPs hit the public catalogue at once while known users carry on',
     stableBot: false,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 25, 7 * MINUTE, humanIp);
-      const surgeStart = 4 * MINUTE;
-      for (let i = 0; i < 2000; i += 1) {
+      // The calm before the surge is never shorter than 3 minutes: the engine's baseline needs 2 minutes of
+      // history, and clients first seen in the minute before a surge count as part of it.
+      const surgeStart = 4 * MINUTE * Math.max(scale, 0.75);
+      const out = humans(rand, 25, surgeStart + 3 * MINUTE * scale, humanIp, 'user', 0, scale);
+      // The crowd and its spread shrink together: the surge's rate per second stays the same.
+      const crowd = Math.max(50, Math.round(2000 * scale));
+      for (let i = 0; i < crowd; i += 1) {
         const ip = `100.${64 + Math.floor(i / 250) * 3}.${Math.floor(i / 250) + 1}.${(i % 250) + 1}`;
-        let t = surgeStart + rand() * 30_000;
+        let t = surgeStart + rand() * 30_000 * scale;
         for (let k = 0; k < 5; k += 1) {
           out.push({
             at: Math.round(t),
@@ -285,7 +297,7 @@ export const SCENARIOS: readonly Scenario[] = [
             label: 'bot',
             backendStatus: 200,
           });
-          t += 2000 + rand() * 20_000;
+          t += (2000 + rand() * 20_000) * scale;
         }
       }
       return sorted(out);
@@ -295,10 +307,10 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'head-ratio-bot',
     description: 'A bot probing with HEAD requests (existence checks) with a valid token',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 15, 4 * MINUTE, humanIp);
-      for (let t = 0; t < 4 * MINUTE; t += 600 + Math.round(rand() * 600)) {
+      const out = humans(rand, 15, 4 * MINUTE * scale, humanIp, 'user', 0, scale);
+      for (let t = 0; t < 4 * MINUTE * scale; t += 600 + Math.round(rand() * 600)) {
         const id = 1 + Math.floor(rand() * 50_000);
         out.push(
           itemRequest(id, {
@@ -318,9 +330,9 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'injection-probes',
     description: 'A scanner sending SQL injection, XSS, traversal, JNDI and command payloads',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 15, 3 * MINUTE, humanIp);
+      const out = humans(rand, 15, 3 * MINUTE * scale, humanIp, 'user', 0, scale);
       const payloads = [
         "' OR '1'='1",
         '1 UNION SELECT username,password FROM users--',
@@ -332,7 +344,7 @@ export const SCENARIOS: readonly Scenario[] = [
         "1' AND SLEEP(5)--",
       ];
       let i = 0;
-      for (let t = 0; t < 3 * MINUTE; t += 1000 + Math.round(rand() * 1000)) {
+      for (let t = 0; t < 3 * MINUTE * scale; t += 1000 + Math.round(rand() * 1000)) {
         const p = payloads[i++ % payloads.length]!;
         out.push({
           at: t,
@@ -354,11 +366,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'low-and-slow',
     description: 'A patient scraper: one request every 4 s, metronome-regular, walking ids for an hour',
     stableBot: true,
-    generate: (seed) => {
+    generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 10, 60 * MINUTE, humanIp);
+      const out = humans(rand, 10, 60 * MINUTE * scale, humanIp, 'user', 0, scale);
       let id = 5000;
-      for (let t = 0; t < 60 * MINUTE; t += 4000 + Math.round(rand() * 60)) {
+      for (let t = 0; t < 60 * MINUTE * scale; t += 4000 + Math.round(rand() * 60)) {
         out.push(
           itemRequest(id++, {
             at: t,

@@ -1,0 +1,227 @@
+// The operator and local CLI: argument parsing only; the work is in lib/cli/.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runDemo } from '../lib/cli/demo';
+import { isCliError } from '../lib/cli/errors';
+import { createGatewardenTable, dynamoClient } from '../lib/cli/local-stack';
+import {
+  blockClient,
+  formatBlocks,
+  listBlocks,
+  parseDuration,
+  parseScope,
+  policySchemaText,
+  unblockClient,
+  validatePolicyFile,
+} from '../lib/cli/operator';
+import { formatReplay, replayAccessLog } from '../lib/cli/replay';
+import { selectScenarios } from '../lib/cli/simulate';
+
+const number = (name: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: ${min} to ${max}`);
+  return n;
+};
+
+interface TableOptions {
+  table?: string;
+  endpoint?: string;
+  region?: string;
+}
+
+/** `--table` (or GATEWARDEN_TABLE), `--endpoint`, `--region` on every command that touches a table. */
+function tableOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--table <name>', 'the Gatewarden table').env('GATEWARDEN_TABLE').makeOptionMandatory(true),
+    )
+    .option(
+      '--endpoint <url>',
+      'DynamoDB endpoint, e.g. DynamoDB Local (default: AWS, standard credential chain)',
+    )
+    .option('--region <region>', 'AWS Region (default: the standard chain, AWS_REGION)');
+}
+
+const withClient = async <T>(
+  opts: TableOptions,
+  run: (client: ReturnType<typeof dynamoClient>) => Promise<T>,
+) => {
+  const client = dynamoClient(opts.endpoint, opts.region);
+  try {
+    return await run(client);
+  } finally {
+    client.destroy();
+  }
+};
+
+const program = new Command('gatewarden')
+  .description('Gatewarden operator and local tools: tables, blocks, policies, simulation and replay')
+  .showHelpAfterError('(add --help for usage)');
+
+const table = program.command('table').description('manage the Gatewarden table');
+tableOptions(
+  table
+    .command('create')
+    .description('create the Gatewarden table (keys, active-blocks index, stream) and enable TTL')
+    .addHelpText(
+      'after',
+      '\nExample:\n  gatewarden table create --endpoint http://127.0.0.1:8000 --table gatewarden',
+    ),
+).action(async (opts: TableOptions) => {
+  await withClient(opts, (client) => createGatewardenTable(client, opts.table!));
+  console.log(`table ${opts.table} created (TTL on expiresAt)`);
+});
+
+const blocks = program.command('blocks').description('inspect blocks');
+tableOptions(
+  blocks
+    .command('list')
+    .description('list active blocks (from the active-blocks index, no table scan)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  gatewarden blocks list --table gatewarden'),
+).action(async (opts: TableOptions & { json?: boolean }) => {
+  const records = await withClient(opts, (client) => listBlocks(client, opts.table!));
+  console.log(opts.json ? JSON.stringify(records, null, 2) : formatBlocks(records));
+});
+
+tableOptions(
+  program
+    .command('block')
+    .description('block a client now (enforced by the authorizer; ip and prefix blocks also reach WAF)')
+    .argument('<value>', 'IP address, CIDR prefix, token hash (or the token itself) or subject')
+    .addOption(
+      new Option('--scope <scope>', 'what the value is')
+        .choices(['ip', 'prefix', 'token', 'subject'])
+        .makeOptionMandatory(),
+    )
+    .option('--for <duration>', 'how long: 90s, 15m, 2h, 7d', '1h')
+    .option('--reason <text>', 'recorded with the block', 'operator block')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gatewarden block --scope ip 203.0.113.45 --for 2h --table gatewarden\n  gatewarden block --scope subject scraper-1 --for 1d --table gatewarden',
+    ),
+).action(async (value: string, opts: TableOptions & { scope: string; for: string; reason: string }) => {
+  const scope = parseScope(opts.scope);
+  const seconds = parseDuration(opts.for);
+  const { record, note } = await withClient(opts, (client) =>
+    blockClient(client, opts.table!, scope, value, seconds, opts.reason),
+  );
+  console.log(
+    `blocked ${record.scope} ${record.value} until ${new Date(record.expiresAt * 1000).toISOString()}`,
+  );
+  if (note) console.log(`note: ${note}`);
+});
+
+tableOptions(
+  program
+    .command('unblock')
+    .description('remove a block now')
+    .argument('<value>', 'as given to block')
+    .addOption(
+      new Option('--scope <scope>', 'what the value is')
+        .choices(['ip', 'prefix', 'token', 'subject'])
+        .makeOptionMandatory(),
+    )
+    .option('--reset-escalation', 'also forget past offences (the next block starts at the base duration)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  gatewarden unblock --scope ip 203.0.113.45 --reset-escalation --table gatewarden',
+    ),
+).action(async (value: string, opts: TableOptions & { scope: string; resetEscalation?: boolean }) => {
+  const scope = parseScope(opts.scope);
+  const removed = await withClient(opts, (client) =>
+    unblockClient(client, opts.table!, scope, value, opts.resetEscalation ?? false),
+  );
+  console.log(
+    `unblocked ${scope} ${removed}${opts.resetEscalation ? ' (offence history reset)' : ''}; WAF follows on its next reconcile`,
+  );
+});
+
+const policy = program.command('policy').description('check and document policy files');
+policy
+  .command('validate')
+  .description('validate a policy file (JSON or YAML); lists every problem with its field')
+  .argument('<file>')
+  .addHelpText('after', '\nExample:\n  gatewarden policy validate policy.yaml')
+  .action((file: string) => {
+    console.log(validatePolicyFile(file));
+  });
+policy
+  .command('schema')
+  .description('print the policy JSON Schema (for editors: "$schema" in a policy file)')
+  .action(() => {
+    console.log(policySchemaText());
+  });
+
+program
+  .command('simulate')
+  .description('run attack scenarios through the local gateway and DynamoDB Local; print the report')
+  .option('--scenario <name...>', 'scenario(s) to run (default: all)')
+  .option('--seed <n>', 'seed (runs are reproducible)', number('--seed', 0, 2 ** 31), 1)
+  .option(
+    '--scale <x>',
+    'duration scale; 1 = full length (minutes of synthetic traffic each)',
+    number('--scale', 0.01, 1),
+    1,
+  )
+  .option('--concurrency <n>', 'scenarios at once', number('--concurrency', 1, 10), 2)
+  .option('--html <file>', 'also write the HTML report here')
+  .option('--endpoint <url>', 'use this DynamoDB Local instead of starting one')
+  .addHelpText(
+    'after',
+    '\nExample:\n  gatewarden simulate --scenario credential-stuffing token-sharing --seed 7 --html report.html',
+  )
+  .action(
+    async (opts: {
+      scenario?: string[];
+      seed: number;
+      scale: number;
+      concurrency: number;
+      html?: string;
+      endpoint?: string;
+    }) => {
+      await runDemo({
+        scenarios: selectScenarios(opts.scenario),
+        seed: opts.seed,
+        scale: opts.scale,
+        concurrency: opts.concurrency,
+        htmlPath: opts.html,
+        endpoint: opts.endpoint,
+      });
+    },
+  );
+
+program
+  .command('replay')
+  .description(
+    'run recorded access logs through the engine in shadow mode on an isolated table (never the live one) and report what would have been blocked',
+  )
+  .argument('<access-log.jsonl>', 'one JSON access-log line per line (the project format)')
+  .option('--policy <file>', 'policy to evaluate (default: the built-in defaults)')
+  .option(
+    '--endpoint <url>',
+    'create the isolated table on this DynamoDB Local instead of starting a private one',
+  )
+  .addHelpText(
+    'after',
+    '\nExample:\n  gatewarden replay access-2024-06-01.jsonl --policy candidate-policy.yaml',
+  )
+  .action(async (file: string, opts: { policy?: string; endpoint?: string }) => {
+    const result = await replayAccessLog({
+      file,
+      policyFile: opts.policy,
+      endpoint: opts.endpoint,
+      progress: (done, total) => {
+        if (total >= 2000) process.stderr.write(`replayed ${done}/${total}\r`);
+      },
+    });
+    console.log(formatReplay(result, file, opts.policy ?? 'built-in defaults'));
+  });
+
+program.parseAsync().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.DEBUG) console.error(error);
+    process.exit(isCliError(error) ? error.exitCode : 1);
+  },
+);
