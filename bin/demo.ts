@@ -19,7 +19,7 @@ const program = new Command('npm start --')
     '--scale <x>',
     'scenario duration scale (1 = full length, several minutes)',
     number('--scale', 0.01, 1),
-    0.2,
+    0.15,
   )
   .option('--seed <n>', 'scenario seed', number('--seed', 0, 2 ** 31), 1)
   .option('--concurrency <n>', 'scenarios run at once', number('--concurrency', 1, 10), 4)

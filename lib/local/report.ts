@@ -165,7 +165,7 @@ th:first-child,td:first-child{text-align:left}tr.hurt td{background:#fdecec}
 .ax{font-size:10px;fill:#666}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p class="notes">${[`generated ${(options.generatedAt ?? new Date()).toISOString()}`, ...(options.notes ?? [])].map(escape).join(' · ')}</p>
+<p class="notes">${[`generated ${(options.generatedAt ?? new Date()).toISOString()}`, ...(options.notes ?? [])].map(escapeHtml).join(' · ')}</p>
 <div class="summary">
 <div class="card"><b class="${bots > 0 && botsDenied / bots >= 0.9 ? 'ok' : 'warn'}">${pct(botsDenied, bots)}</b>bot requests stopped (${botsDenied} of ${bots})</div>
 <div class="card"><b class="${humansDenied === 0 ? 'ok' : 'bad'}">${humansDenied}</b>human requests denied (of ${humans})</div>
