@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type {
   APIGatewayAuthorizerResult,
@@ -48,6 +47,17 @@ function lazyRuntime(options: HandlerOptions, logger: AuthorizerLogger): () => A
   };
 }
 
+/**
+ * One EMF flush per invocation (decision latency, fail-open, JWKS failures). Unlike Powertools' `logMetrics`, it
+ * writes nothing when nothing was recorded (TOKEN events), so no empty-metrics warning line is paid for.
+ */
+function flushMetrics(): MiddlewareObj {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+}
+
 /** Last line of defence: whatever escapes becomes exactly `Unauthorized` (API Gateway: 401, never 500). */
 function failClosed(logger: AuthorizerLogger): MiddlewareObj {
   return {
@@ -77,6 +87,7 @@ function wrap<TResult>(
     },
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(flushMetrics())
     // Registered last so its onError runs first.
     .use(failClosed(logger));
   return async (event, context) => {

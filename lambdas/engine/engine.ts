@@ -36,6 +36,8 @@ import { sketchSlot } from './sketch';
 /** One structured line per decision (never a raw token). */
 export interface DecisionRecord {
   readonly decisionId: string;
+  /** API Gateway's request id, to join the decision with the access log. */
+  readonly requestId: string;
   readonly route: string;
   readonly method: string;
   readonly ip: string | undefined;
@@ -187,6 +189,7 @@ export class RiskEngine implements Decider {
 
     const base = {
       decisionId,
+      requestId: request.requestId,
       route: request.route,
       method: request.method,
       ip,
@@ -283,7 +286,7 @@ export class RiskEngine implements Decider {
     const isHead = request.method === 'HEAD';
     const injections = findInjections([
       request.path,
-      ...Object.entries(request.query).flatMap(([k, v]) => [k, v]),
+      ...Object.entries(request.query).flat(),
       ...this.policy.inspectHeaders.map((h) => request.headers[h] ?? ''),
     ]);
     const ids = numericIds(request);

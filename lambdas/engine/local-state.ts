@@ -251,6 +251,9 @@ export class BlockCache {
   }
 }
 
+/** Seconds of traffic a container must have seen before it may declare a surge. */
+export const WARM_UP_SECONDS = 150;
+
 /**
  * Distributed-surge detector over this container's traffic (aggregated locally: no global hot key). It compares the
  * request rate of the last 10 seconds (per minute) with a moving baseline and watches the share of requests coming

