@@ -18,8 +18,9 @@ export default defineConfig({
       POWERTOOLS_SERVICE_NAME: 'gatewarden',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: files share 2 cores and one DynamoDB Local; no test asserts speed through these limits.
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
     pool: 'forks',
   },
 });

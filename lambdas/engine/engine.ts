@@ -222,6 +222,12 @@ export class RiskEngine implements Decider {
     if (!shadow) {
       const cached = this.cachedBlock(now, ip, prefix, tokenHash, subject);
       if (cached) {
+        // Keep watching a blocked client in memory (no I/O): when the block expires, a bot that never stopped is
+        // still recognised by its timing, sweep and volume, and is blocked again at once, with escalation.
+        const watchKey = subject ? `sub#${subject}` : `ip#${ip ?? '?'}`;
+        this.local.add(watchKey, 'r', now);
+        this.local.arrival(watchKey, now);
+        for (const id of numericIds(request)) this.local.addId(`${watchKey}|${request.route}`, id, now);
         const retryAfter = Math.max(1, Math.ceil(cached.until - now));
         finish({
           band: 'block',
@@ -527,7 +533,8 @@ export class RiskEngine implements Decider {
         windowCount(idItem, 'i', now, windowLong),
         this.local.count(idKey, 'i', now, windowLong),
       ),
-      distinctIds: max(distinctCount(idItem, 'ids', now), idStats.distinct),
+      // Density needs the ids themselves, which only this container holds; the shared sketch cannot say it.
+      distinctIds: idStats.distinct,
       idDensity: idStats.density,
       cadenceVariation: cad.variation,
       cadenceSamples: cad.samples,

@@ -311,17 +311,19 @@ export const automation: SignalFn = (v, f, s) => {
   };
 };
 
-/** Sweeping numeric ids: many distinct ids, densely packed (sequential), or very many in any order. */
+/**
+ * Sweeping numeric ids: many distinct ids on a route, densely packed (sequential or nearly so). Scattered ids are
+ * not judged here: people browsing a catalogue touch many unrelated ids, and random-id scraping shows up in volume.
+ */
 export const enumeration: SignalFn = (v, _f, s) => {
   const t = s.thresholds;
-  const dense = v.idDensity !== undefined && v.idDensity >= t.enumerationDensity;
-  const threshold = dense ? t.enumerationDistinctIds : t.enumerationDistinctIds * 3;
+  if (v.idDensity === undefined || v.idDensity < t.enumerationDensity) return undefined;
   return result(
     'enumeration',
     s,
     v.distinctIds,
-    threshold,
-    dense ? 'dense sweep of numeric ids' : 'distinct numeric ids',
+    t.enumerationDistinctIds,
+    'dense sweep of numeric ids',
     v.authenticated ? 'subject' : 'ip',
   );
 };

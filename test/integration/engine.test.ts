@@ -76,7 +76,7 @@ describe('RiskEngine against DynamoDB Local', () => {
     expect(decisions.at(-1)?.reason).toMatch(/^blocked/);
   });
 
-  it('never denies 100 well-behaved users behind one NAT IP', async () => {
+  it('never denies 100 well-behaved users behind one NAT IP', { timeout: 180_000 }, async () => {
     // Prepare
     const { engine: e } = engine();
     const start = Date.now();

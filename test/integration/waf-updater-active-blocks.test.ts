@@ -94,7 +94,7 @@ describe('WAF updater over 10,000 active blocks in DynamoDB Local', () => {
         ),
       }),
     );
-  }, 120_000);
+  }, 600_000);
 
   afterEach(() => harness?.restore());
   afterAll(() => dynamo.destroy());
