@@ -89,7 +89,7 @@ export const DEFAULT_THRESHOLDS: ResolvedThresholds = {
   headMinRequests: 10,
   errorRate: 0.5,
   errorMinRequests: 10,
-  enumerationDistinctIds: 30,
+  enumerationDistinctIds: 20,
   enumerationDensity: 0.5,
   surgeFactor: 5,
   surgeMinPerMinute: 300,
