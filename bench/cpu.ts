@@ -5,7 +5,7 @@ import type { AuthResult } from '../lambdas/authorizer/types';
 import { RiskEngine } from '../lambdas/engine/engine';
 import { defaultPolicy } from '../lambdas/policy/policy';
 import { tokenHash } from '../lambdas/shared/token-hash';
-import { MemoryCounterStore } from './memory-store';
+import { MemoryCounterStore } from '../lib/local/memory-counter-store';
 import { cpuSince, percentile } from './stats';
 import { toEvent, type WorkItem } from './workload';
 

@@ -7,6 +7,7 @@ import type { SignalName } from '../policy/schema';
 import { tokenHash as hashToken } from '../shared/token-hash';
 import { type BlockRecord, type BlockScope, COUNTER_SK, counterKey } from '../store/table-schema';
 import {
+  type BucketKind,
   bucketAttr,
   distinctCount,
   epochOf,
@@ -480,34 +481,21 @@ export class RiskEngine implements Decider {
         return !(at > 0 && now - at <= j.withinSeconds);
       })
       .map((j) => `${j.afterPattern} before ${j.routePattern}`);
+    // Whichever saw more of a count in a window: the shared item or this container (never their sum).
+    const seen = (item: Item | undefined, key: string, kind: BucketKind, window: number): number =>
+      max(windowCount(item, kind, now, window), this.local.count(key, kind, now, window));
     const view: CounterView = {
       authenticated: subject !== undefined,
       ipShort: ipStats.short,
       ipLong: ipStats.long,
-      prefixShort: max(
-        windowCount(prefixItem, 'r', now, short),
-        this.local.count(prefixKey, 'r', now, short),
-      ),
-      prefixLong: max(
-        windowCount(prefixItem, 'r', now, windowLong),
-        this.local.count(prefixKey, 'r', now, windowLong),
-      ),
-      subjectShort: subject
-        ? max(windowCount(idItem, 'r', now, short), this.local.count(idKey, 'r', now, short))
-        : 0,
-      subjectLong: subject
-        ? max(windowCount(idItem, 'r', now, windowLong), this.local.count(idKey, 'r', now, windowLong))
-        : 0,
+      prefixShort: seen(prefixItem, prefixKey, 'r', short),
+      prefixLong: seen(prefixItem, prefixKey, 'r', windowLong),
+      subjectShort: subject ? seen(idItem, idKey, 'r', short) : 0,
+      subjectLong: subject ? seen(idItem, idKey, 'r', windowLong) : 0,
       tokenShort: tokenHash ? this.local.count(tokKey, 'r', now, short) : 0,
       clientShort: clientKey ? this.local.count(clientKey, 'r', now, short) : 0,
-      ipFailures: max(
-        windowCount(ipItem, 'f', now, windowLong),
-        this.local.count(ipKey, 'f', now, windowLong),
-      ),
-      prefixFailures: max(
-        windowCount(prefixItem, 'f', now, windowLong),
-        this.local.count(prefixKey, 'f', now, windowLong),
-      ),
+      ipFailures: seen(ipItem, ipKey, 'f', windowLong),
+      prefixFailures: seen(prefixItem, prefixKey, 'f', windowLong),
       distinctIpsForIdentity: subject
         ? max(
             distinctCount(idItem, 'ips', now),
@@ -517,22 +505,10 @@ export class RiskEngine implements Decider {
         : 0,
       distinctSubjectsOnIp: max(distinctCount(ipItem, 'sub', now), this.local.distinct(ipKey, 'subs', now)),
       oneShotTokensOnPrefix: this.local.oneShot(prefixKey, 'toks', now, ONE_SHOT_AGE_SECONDS),
-      identityRequests: max(
-        windowCount(idItem, 'r', now, windowLong),
-        this.local.count(idKey, 'r', now, windowLong),
-      ),
-      identityHeads: max(
-        windowCount(idItem, 'h', now, windowLong),
-        this.local.count(idKey, 'h', now, windowLong),
-      ),
-      identityErrors: max(
-        windowCount(idItem, 'x', now, windowLong),
-        this.local.count(idKey, 'x', now, windowLong),
-      ),
-      identityInjections: max(
-        windowCount(idItem, 'i', now, windowLong),
-        this.local.count(idKey, 'i', now, windowLong),
-      ),
+      identityRequests: seen(idItem, idKey, 'r', windowLong),
+      identityHeads: seen(idItem, idKey, 'h', windowLong),
+      identityErrors: seen(idItem, idKey, 'x', windowLong),
+      identityInjections: seen(idItem, idKey, 'i', windowLong),
       // Density needs the ids themselves, which only this container holds; the shared sketch cannot say it.
       distinctIds: idStats.distinct,
       idDensity: idStats.density,

@@ -15,9 +15,9 @@ import type { BlockRecord, BlockScope } from '../../lambdas/store/table-schema';
 import { setWafUpdater, UnsupportedEventError, wafUpdaterHandler } from '../../lambdas/waf-updater/handler';
 import { createWafUpdater } from '../../lambdas/waf-updater/updater';
 import { subscriptionEvent } from '../../lib/local/cloudwatch-logs';
+import { MemoryCounterStore } from '../../lib/local/memory-counter-store';
 import type { TokenIssuer } from '../../lib/local/token-issuer';
 import { mockWafClient, WafModel } from '../../lib/local/waf-model';
-import { MemoryCounterStore } from '../helpers/memory-counter-store';
 import { virtualClock } from '../helpers/virtual-clock';
 import {
   hostileString,
