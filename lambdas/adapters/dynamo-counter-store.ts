@@ -28,14 +28,14 @@ export interface DynamoCounterStoreOptions {
 }
 
 /**
- * A DynamoDB client for the request path: each call gets about 150 ms and one retry, so a slow or dead endpoint
- * turns into the route's fail mode within the engine's budget instead of holding the authorizer for seconds.
- * The SDK honours AWS_ENDPOINT_URL_DYNAMODB.
+ * A DynamoDB client for the request path: each call gets `callTimeoutMs` (about 150 ms) and one retry, so a slow or
+ * dead endpoint turns into the route's fail mode within the engine's budget instead of holding the authorizer for
+ * seconds. The SDK honours AWS_ENDPOINT_URL_DYNAMODB.
  */
-export function createRequestPathClient(): DynamoDBClient {
+export function createRequestPathClient(callTimeoutMs = 150): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 150, requestTimeout: 150 },
+    requestHandler: { connectionTimeout: callTimeoutMs, requestTimeout: callTimeoutMs },
   });
 }
 

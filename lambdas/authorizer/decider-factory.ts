@@ -14,7 +14,12 @@ export function createDecider(env: NodeJS.ProcessEnv = process.env): Decider {
   const config = readEngineConfig(env);
   return new RiskEngine({
     policy: config.policy,
-    store: new DynamoCounterStore({ tableName: config.tableName, client: createRequestPathClient() }),
+    // Two attempts share the budget: each call gets a little under half of it.
+    store: new DynamoCounterStore({
+      tableName: config.tableName,
+      client: createRequestPathClient(Math.max(25, Math.floor(config.storeTimeoutMs * 0.43))),
+    }),
+    storeTimeoutMs: config.storeTimeoutMs,
     telemetry: new PowertoolsTelemetry(),
   });
 }

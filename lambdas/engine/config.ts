@@ -5,6 +5,8 @@ import { defaultPolicy, loadPolicyFile, type Policy } from '../policy/policy';
 export interface EngineConfig {
   readonly tableName: string;
   readonly policy: Policy;
+  /** Budget of the counting round trip (both attempts); past it the route's fail mode applies. */
+  readonly storeTimeoutMs: number;
 }
 
 /** A configuration error; the message names the variable and the fix. */
@@ -28,6 +30,12 @@ const envSchema = z.object({
       error: 'GATEWARDEN_MODE must be "enforce" or "shadow" (or unset to use the policy file)',
     })
     .optional(),
+  GATEWARDEN_STORE_TIMEOUT_MS: z.coerce
+    .number({ error: 'GATEWARDEN_STORE_TIMEOUT_MS must be a number of milliseconds between 50 and 5000' })
+    .int('GATEWARDEN_STORE_TIMEOUT_MS must be a whole number of milliseconds')
+    .min(50, 'GATEWARDEN_STORE_TIMEOUT_MS must be at least 50 (ms)')
+    .max(5000, 'GATEWARDEN_STORE_TIMEOUT_MS must be at most 5000 (ms): the authorizer answers every request')
+    .default(350),
 });
 
 /** Reads and validates the engine's environment. Throws {@link EngineConfigError} naming the variable. */
@@ -36,15 +44,17 @@ export function readEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineCo
     GATEWARDEN_TABLE: env.GATEWARDEN_TABLE || undefined,
     GATEWARDEN_POLICY: env.GATEWARDEN_POLICY || undefined,
     GATEWARDEN_MODE: env.GATEWARDEN_MODE || undefined,
+    GATEWARDEN_STORE_TIMEOUT_MS: env.GATEWARDEN_STORE_TIMEOUT_MS || undefined,
   });
   if (!parsed.success) {
     throw new EngineConfigError(parsed.error.issues.map((i) => i.message).join('; '));
   }
-  const { GATEWARDEN_TABLE, GATEWARDEN_POLICY, GATEWARDEN_MODE } = parsed.data;
+  const { GATEWARDEN_TABLE, GATEWARDEN_POLICY, GATEWARDEN_MODE, GATEWARDEN_STORE_TIMEOUT_MS } = parsed.data;
   const policy = GATEWARDEN_POLICY ? loadPolicyFile(GATEWARDEN_POLICY) : defaultPolicy();
   return {
     tableName: GATEWARDEN_TABLE,
     policy: GATEWARDEN_MODE ? withMode(policy, GATEWARDEN_MODE) : policy,
+    storeTimeoutMs: GATEWARDEN_STORE_TIMEOUT_MS,
   };
 }
 

@@ -44,6 +44,8 @@ afterEach(() => {
 const envFor = (extra: Record<string, string> = {}) => ({
   ...issuer.env(),
   GATEWARDEN_TABLE: table,
+  // These tests are about identity; the store's budget is tested in test/fault (a loaded machine must not flip them).
+  GATEWARDEN_STORE_TIMEOUT_MS: '5000',
   ...extra,
 });
 

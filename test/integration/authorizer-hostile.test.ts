@@ -27,6 +27,8 @@ beforeAll(async () => {
   baseEnv = {
     ...issuer.env(),
     GATEWARDEN_TABLE: await createTestTable('authz'),
+    // Identity suites are not about the store's budget (test/fault is); a loaded machine must not flip them.
+    GATEWARDEN_STORE_TIMEOUT_MS: '5000',
     GATEWARDEN_POLICY: writePolicyFile(IDENTITY_ONLY_FAILURES_POLICY),
   };
   rest = createRestHandler({ env: baseEnv });
