@@ -51,12 +51,28 @@ export function windowCount(
   if (!item) return 0;
   const minute = minuteOf(nowSeconds);
   const full = Math.max(1, Math.round(windowSeconds / BUCKET_SECONDS));
+  const names = bucketNamesBack(kind, minute, full);
   let total = 0;
-  for (let k = 0; k < full; k += 1) total += num(item[bucketAttr(kind, minute - k)]);
+  for (let k = 0; k < full; k += 1) total += num(item[names[k]!]);
   // The bucket that is leaving the window counts for the share of it still inside.
   const elapsed = (nowSeconds - minute * BUCKET_SECONDS) / BUCKET_SECONDS;
-  total += num(item[bucketAttr(kind, minute - full)]) * (1 - elapsed);
+  total += num(item[names[full]!]) * (1 - elapsed);
   return total;
+}
+
+/**
+ * Attribute names of `kind` for `minute`, `minute - 1`, … `minute - back`. Every decision reads the same few dozen
+ * names within a minute, so they are built once per kind and minute instead of on every read.
+ */
+const bucketNameCache = new Map<BucketKind, { minute: number; names: string[] }>();
+function bucketNamesBack(kind: BucketKind, minute: number, back: number): readonly string[] {
+  let cached = bucketNameCache.get(kind);
+  if (cached?.minute !== minute) {
+    cached = { minute, names: [] };
+    bucketNameCache.set(kind, cached);
+  }
+  for (let k = cached.names.length; k <= back; k += 1) cached.names.push(bucketAttr(kind, minute - k));
+  return cached.names;
 }
 
 /** Estimated distinct values in the current and previous 10-minute epochs. */

@@ -23,20 +23,36 @@ function emptyCounts(): Record<BucketKind, number> {
   return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
 }
 
+/**
+ * A bounded map that evicts the least recently used keys. Recency is refreshed lazily: a key is moved to the young
+ * end only when a quarter of the capacity has been inserted since its last move, so hot keys cost a plain lookup
+ * while any key used within the last three quarters of the capacity's insertions is never evicted.
+ */
 class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
+  private readonly map = new Map<string, { value: V; movedAt: number }>();
+  private inserted = 0;
+  private readonly slack: number;
+  constructor(private readonly max: number) {
+    this.slack = Math.max(1, Math.floor(max / 4));
+  }
+  /** Reads without refreshing recency: decisions read many counters per request, and only writes mark use. */
+  peek(key: string): V | undefined {
+    return this.map.get(key)?.value;
+  }
   get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
+    const e = this.map.get(key);
+    if (e === undefined) return undefined;
+    if (this.inserted - e.movedAt >= this.slack) {
       this.map.delete(key);
-      this.map.set(key, v);
+      e.movedAt = this.inserted;
+      this.map.set(key, e);
     }
-    return v;
+    return e.value;
   }
   set(key: string, value: V): void {
     this.map.delete(key);
-    this.map.set(key, value);
+    this.inserted += 1;
+    this.map.set(key, { value, movedAt: this.inserted });
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.map.delete(oldest.value);
@@ -95,7 +111,7 @@ export class LocalCounters {
 
   /** Sliding-window count, same approximation as the shared counters. */
   count(key: string, kind: BucketKind, now: number, windowSeconds: number): number {
-    const s = this.keys.get(key);
+    const s = this.keys.peek(key);
     if (!s) return 0;
     const m = minuteOf(now);
     const full = Math.max(1, Math.round(windowSeconds / BUCKET_SECONDS));
@@ -132,7 +148,7 @@ export class LocalCounters {
 
   /** Distinct values seen within the long window (optionally only those seen at least `minCount` times). */
   distinct(key: string, set: string, now: number, minCount = 1): number {
-    const d = this.keys.get(key)?.distinct.get(set);
+    const d = this.keys.peek(key)?.distinct.get(set);
     if (!d) return 0;
     let n = 0;
     for (const v of d.values()) if (v.last > now - this.longWindowSeconds && v.count >= minCount) n += 1;
@@ -141,7 +157,7 @@ export class LocalCounters {
 
   /** Values seen exactly once, at least `ageSeconds` ago, within the long window: one-shot identities. */
   oneShot(key: string, set: string, now: number, ageSeconds: number): number {
-    const d = this.keys.get(key)?.distinct.get(set);
+    const d = this.keys.peek(key)?.distinct.get(set);
     if (!d) return 0;
     let n = 0;
     for (const v of d.values()) {
@@ -161,7 +177,7 @@ export class LocalCounters {
   }
 
   idStats(key: string, now: number): { distinct: number; density: number | undefined } {
-    const ids = this.keys.get(key)?.ids;
+    const ids = this.keys.peek(key)?.ids;
     if (!ids) return { distinct: 0, density: undefined };
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -195,7 +211,7 @@ export class LocalCounters {
   }
 
   cadence(key: string): { variation: number | undefined; samples: number } {
-    const iv = this.keys.get(key)?.intervals;
+    const iv = this.keys.peek(key)?.intervals;
     if (!iv || iv.n < 2 || iv.mean <= 0) return { variation: undefined, samples: iv?.n ?? 0 };
     return { variation: Math.sqrt(iv.m2 / (iv.n - 1)) / iv.mean, samples: iv.n };
   }
@@ -205,11 +221,11 @@ export class LocalCounters {
   }
 
   markAt(key: string, name: string): number | undefined {
-    return this.keys.get(key)?.marks.get(name);
+    return this.keys.peek(key)?.marks.get(name);
   }
 
   firstSeen(key: string): number | undefined {
-    const s = this.keys.get(key);
+    const s = this.keys.peek(key);
     if (!s || s.buckets.size === 0) return undefined;
     return Math.min(...s.buckets.keys()) * BUCKET_SECONDS;
   }
@@ -267,6 +283,7 @@ export class SurgeTracker {
   private calmSince: number | undefined;
   /** Time the current surge started (clients first seen after it are unknown). */
   surgeStart: number | undefined;
+  private history: { slot: number; requests: number; slots: number } | undefined;
 
   constructor(
     private readonly factor: () => number,
@@ -320,7 +337,10 @@ export class SurgeTracker {
     // Rate over the last 20 s, per minute; baseline over the 28 minutes before the last two.
     const recent = this.window(now, 0, 1);
     const ratePerMinute = recent.requests * 3;
-    const history = this.window(now, 12, 179);
+    // The baseline's slots are all in the past: sum them once per 10-s slot, not on every request.
+    const slot = Math.floor(now / 10);
+    if (this.history?.slot !== slot) this.history = { slot, ...this.window(now, 12, 179) };
+    const history = this.history;
     const age = now - (this.startedAt ?? now);
     const baselinePerMinute =
       age > 120 ? (history.requests / Math.max(1, Math.min(history.slots, age / 10))) * 6 : 0;

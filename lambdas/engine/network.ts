@@ -25,6 +25,19 @@ export function canonicalIp(text: string | undefined): string | undefined {
 
 /** The network prefix an address is counted under: IPv4 /24, IPv6 /64 (one customer site). */
 export function networkPrefix(ip: string): string | undefined {
+  // Clients repeat: remember recent answers (bounded; cleared when full) instead of parsing every request twice.
+  const hit = prefixes.get(ip);
+  if (hit !== undefined) return hit || undefined;
+  const prefix = computePrefix(ip);
+  if (prefixes.size >= MAX_REMEMBERED) prefixes.clear();
+  prefixes.set(ip, prefix ?? '');
+  return prefix;
+}
+
+const MAX_REMEMBERED = 10_000;
+const prefixes = new Map<string, string>();
+
+function computePrefix(ip: string): string | undefined {
   const canonical = canonicalIp(ip);
   if (!canonical) return undefined;
   const addr = ipaddr.parse(canonical);

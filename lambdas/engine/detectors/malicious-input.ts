@@ -46,11 +46,31 @@ export function findInjections(values: readonly string[]): InjectionKind[] {
   const found = new Set<InjectionKind>();
   for (const raw of values) {
     if (!raw) continue;
-    const capped = raw.length > 4096 ? raw.slice(0, 4096) : raw;
-    const candidates = [capped, decodeLoosely(capped)];
-    for (const { kind, re } of PATTERNS) {
-      if (!found.has(kind) && candidates.some((c) => re.test(c))) found.add(kind);
-    }
+    for (const kind of injectionsIn(raw)) found.add(kind);
   }
   return [...found];
+}
+
+const NONE: readonly InjectionKind[] = [];
+/** Verdicts on recent values: user agents, referers and paths repeat across a client's requests. */
+const remembered = new Map<string, readonly InjectionKind[]>();
+const MAX_REMEMBERED = 4096;
+const MAX_REMEMBERED_LENGTH = 512;
+
+function injectionsIn(raw: string): readonly InjectionKind[] {
+  const hit = remembered.get(raw);
+  if (hit !== undefined) return hit;
+  const capped = raw.length > 4096 ? raw.slice(0, 4096) : raw;
+  // Without `%` or `+` the decoded form is the text itself: one scan is enough.
+  const candidates = /[%+]/.test(capped) ? [capped, decodeLoosely(capped)] : [capped];
+  const kinds: InjectionKind[] = [];
+  for (const { kind, re } of PATTERNS) {
+    if (candidates.some((c) => re.test(c))) kinds.push(kind);
+  }
+  const verdict = kinds.length > 0 ? kinds : NONE;
+  if (raw.length <= MAX_REMEMBERED_LENGTH) {
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(raw, verdict);
+  }
+  return verdict;
 }
