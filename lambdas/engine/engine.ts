@@ -177,7 +177,8 @@ export class RiskEngine implements Decider {
 
   async decide(request: AuthorizerRequest, auth: AuthResult): Promise<Decision> {
     const started = performance.now();
-    const decisionId = randomUUID();
+    // API Gateway's request id names the decision (one id to quote from a 403 body, the logs and the context).
+    const decisionId = request.requestId || randomUUID();
     const now =
       (Number.isFinite(request.timeMs) && request.timeMs > 0 ? request.timeMs : this.clock()) / 1000;
     const settings = this.policy.settingsFor(request.route);
@@ -378,11 +379,7 @@ export class RiskEngine implements Decider {
       sync.firstPendingAt = now;
       const storeStarted = performance.now();
       try {
-        const out = await this.store.exchange(
-          batch.build(ttl),
-          reads,
-          AbortSignal.timeout(this.storeTimeoutMs),
-        );
+        const out = await this.exchangeWithinBudget(batch.build(ttl), reads);
         updated = out.updated;
         readItems = out.read;
         sync.item = out.updated;
@@ -773,6 +770,26 @@ export class RiskEngine implements Decider {
   }
 
   /** Counts a failed or missing authentication against the IP (one write) and blocks floods of them. */
+  /**
+   * One counting round trip within the store budget. A timer cleared on completion, not `AbortSignal.timeout`:
+   * that one fires (and builds an exception) for every call, even long after the call succeeded.
+   */
+  private async exchangeWithinBudget(
+    update: Parameters<CounterStore['exchange']>[0],
+    reads: Parameters<CounterStore['exchange']>[1],
+  ): ReturnType<CounterStore['exchange']> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('counter store budget exceeded', 'TimeoutError')),
+      this.storeTimeoutMs,
+    );
+    try {
+      return await this.store.exchange(update, reads, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async countFailure(
     request: AuthorizerRequest,
     now: number,
@@ -802,10 +819,9 @@ export class RiskEngine implements Decider {
     let ipItem: Item | undefined;
     let prefixItem: Item | undefined;
     try {
-      const out = await this.store.exchange(
+      const out = await this.exchangeWithinBudget(
         upd.build(Math.ceil(now) + Math.max(windowLong, COUNTER_TTL_SECONDS)),
         prefix ? [counterKey('prefix', prefix)] : [],
-        AbortSignal.timeout(this.storeTimeoutMs),
       );
       ipItem = out.updated;
       prefixItem = prefix ? out.read.get(counterKey('prefix', prefix).pk) : undefined;

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DecisionRecord, EngineTelemetry } from '../engine/engine';
 import type { BlockRecord } from '../store/table-schema';
+import { DecisionMetrics } from './decision-metrics';
 import { METRIC_NAMESPACE, Metrics as Names } from './metric-names';
 
 /** Per-container logger and metrics, shared by every module of a Lambda (Powertools: create once, at module scope). */
@@ -11,34 +12,37 @@ export const metrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
 });
 
+/** Decision metrics of this container, flushed by the handlers at the end of each invocation when due. */
+export const decisionMetrics = new DecisionMetrics();
+
+/** Writes the aggregated decision metrics if a flush is due (or `force`). */
+export function publishDecisionMetrics(
+  force = false,
+  namespace: string = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
+  service: string = process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
+): void {
+  for (const document of decisionMetrics.drain(Date.now(), namespace, service, force)) {
+    process.stdout.write(`${JSON.stringify(document)}\n`);
+  }
+}
+
 /**
- * The engine's telemetry over Powertools: one structured log line per decision, EMF metrics by band and signal.
+ * The engine's telemetry over Powertools: one compact structured line per decision, decision metrics aggregated per
+ * container (see `decision-metrics.ts`), rare events (store failures, blocks, surges) as their own lines and metrics.
  * Dimensions are bounded (bands, signal names, fail modes), never per client.
  */
 export class PowertoolsTelemetry implements EngineTelemetry {
   constructor(
     private readonly log: Logger = logger,
     private readonly m: Metrics = metrics,
-    private readonly namespace: string = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
-    private readonly service: string = process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
+    private readonly aggregate: DecisionMetrics = decisionMetrics,
   ) {}
 
   decision(record: DecisionRecord): void {
-    // One line per decision: an EMF blob that counts the decision by band (and in total), records its latency, and
-    // carries the decision record itself (searchable in Logs Insights as `decision.*`). Logging the record
-    // separately would double the ingestion cost of every request.
-    process.stdout.write(`${JSON.stringify(decisionLine(record, this.namespace, this.service))}\n`);
-    for (const sig of record.signals) {
-      const m = this.m.singleMetric();
-      m.addDimension('Signal', sig.name);
-      m.addMetric(Names.SignalFired, MetricUnit.Count, 1);
-    }
-    if (record.authFailure) {
-      const f = this.m.singleMetric();
-      f.addDimension('Reason', record.authFailure);
-      f.addMetric(Names.AuthFailure, MetricUnit.Count, 1);
-    }
-    if (record.failOpen) this.m.addMetric(Names.FailOpen, MetricUnit.Count, 1);
+    // Written directly, not through the Logger: the Lambda context keys the Logger appends would double the line,
+    // and every request pays for it.
+    process.stdout.write(`${JSON.stringify(decisionLine(record))}\n`);
+    this.aggregate.record(record);
   }
 
   storeFailure(info: { failMode: 'open' | 'closed'; error: string; elapsedMs: number }): void {
@@ -64,34 +68,25 @@ export class PowertoolsTelemetry implements EngineTelemetry {
 }
 
 /**
- * The decision's EMF line (CloudWatch embedded metric format): `Decision` and `DecisionLatency` under the dimension
- * sets {service, Band} and {service}, with the decision record beside them.
+ * The decision's log line. An ordinary allow (band and effect allow, not fail-open) carries what joins it to the
+ * access log and explains it: request id, route, client, score, signal names with contributions, latency. Every
+ * other decision (flag, deny, block, 401, fail-open, a shadow-mode deny) carries the full record: each signal's
+ * observed value, threshold and reason, the reason of the decision, the block. `decisionId` is written only when it
+ * differs from `requestId`, `method` only when the route does not start with it, `mode` only in shadow mode.
  */
-export function decisionLine(
-  record: DecisionRecord,
-  namespace: string,
-  service: string,
-): Record<string, unknown> {
+export function decisionLine(record: DecisionRecord): Record<string, unknown> {
+  const { decisionId, requestId, method, signals, mode, reason, latencyMs, ...rest } = record;
+  const ordinary = record.band === 'allow' && record.effect === 'allow' && !record.failOpen;
   return {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [
-        {
-          Namespace: namespace,
-          Dimensions: [['service', 'Band'], ['service']],
-          Metrics: [
-            { Name: Names.Decision, Unit: 'Count' },
-            { Name: Names.DecisionLatency, Unit: 'Milliseconds' },
-          ],
-        },
-      ],
-    },
-    service,
-    Band: record.band,
-    [Names.Decision]: 1,
-    [Names.DecisionLatency]: record.latencyMs,
     level: record.effect === 'allow' ? 'INFO' : 'WARN',
     message: 'decision',
-    decision: record,
+    requestId,
+    ...(decisionId !== requestId ? { decisionId } : {}),
+    ...(record.route.startsWith(`${method} `) ? {} : { method }),
+    ...(mode === 'shadow' ? { mode } : {}),
+    ...rest,
+    ...(ordinary ? {} : { reason }),
+    signals: ordinary ? signals.map((s) => `${s.name}:${s.contribution}`) : signals,
+    latencyMs,
   };
 }

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { DecisionRecord } from '../../../lambdas/engine/engine';
+import {
+  DecisionMetrics,
+  FLUSH_INTERVAL_MS,
+  URGENT_FLUSH_INTERVAL_MS,
+} from '../../../lambdas/shared/decision-metrics';
+import { decisionLine } from '../../../lambdas/shared/observability';
+
+const record = (overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
+  decisionId: 'req-1',
+  requestId: 'req-1',
+  route: 'GET /orders/{id}',
+  method: 'GET',
+  ip: '198.51.100.23',
+  subject: 'user-1',
+  tokenHash: '9f2c1ab4e5d6f7a8',
+  mode: 'enforce',
+  band: 'allow',
+  score: 3,
+  effect: 'allow',
+  signals: [{ name: 'volume-subject', contribution: 3, observed: 12, threshold: 120, reason: '12 requests' }],
+  reason: 'volume-subject',
+  latencyMs: 0.42,
+  ...overrides,
+});
+
+type Emf = Record<string, unknown> & {
+  _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+};
+
+/** Sum of a metric over documents, per value of one dimension ('' = no dimension). */
+function totals(
+  documents: Record<string, unknown>[],
+  metric: string,
+  dimension?: string,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const d of documents as Emf[]) {
+    const value = d[metric];
+    if (value === undefined) continue;
+    const key = dimension ? String(d[dimension]) : '';
+    const n = Array.isArray(value) ? value.length : Number(value);
+    out.set(key, (out.get(key) ?? 0) + n);
+  }
+  return out;
+}
+
+describe('DecisionMetrics', () => {
+  it('counts every decision by band, signal and auth failure, and keeps every latency value', () => {
+    // Arrange
+    const m = new DecisionMetrics();
+    for (let i = 0; i < 230; i += 1) m.record(record({ latencyMs: i / 10 }));
+    for (let i = 0; i < 7; i += 1) m.record(record({ band: 'deny', effect: 'deny', score: 80 }));
+    for (let i = 0; i < 5; i += 1) {
+      m.record(
+        record({ band: 'allow', effect: 'unauthorized', signals: [], authFailure: 'expired', score: 0 }),
+      );
+    }
+    m.record(record({ failOpen: true, signals: [] }));
+
+    // Act
+    const documents = m.drain(1_000_000, 'Gatewarden', 'gatewarden');
+
+    // Assess
+    expect(totals(documents, 'Decision', 'Band')).toEqual(
+      new Map([
+        ['allow', 236],
+        ['deny', 7],
+      ]),
+    );
+    expect(totals(documents, 'SignalFired', 'Signal')).toEqual(new Map([['volume-subject', 237]]));
+    expect(totals(documents, 'AuthFailure', 'Reason')).toEqual(new Map([['expired', 5]]));
+    expect(totals(documents, 'FailOpen')).toEqual(new Map([['', 1]]));
+    const latencies = (documents as Emf[]).flatMap((d) => (d.DecisionLatency as number[] | undefined) ?? []);
+    expect(latencies).toHaveLength(243);
+    expect(latencies.slice(0, 3)).toEqual([0, 0.1, 0.2]);
+    // Valid EMF: every dimension named is a member, every metric present, at most 100 values per metric.
+    for (const d of documents as Emf[]) {
+      const [directive] = d._aws.CloudWatchMetrics;
+      for (const set of directive!.Dimensions) for (const name of set) expect(typeof d[name]).toBe('string');
+      for (const { Name } of directive!.Metrics) {
+        const v = d[Name];
+        expect(Array.isArray(v) ? v.length <= 100 : typeof v === 'number').toBe(true);
+      }
+    }
+    // Decision counts reach the service-wide metric too.
+    const decisionDocs = (documents as Emf[]).filter((d) => d.Decision !== undefined);
+    for (const d of decisionDocs) expect(d._aws.CloudWatchMetrics[0]!.Dimensions).toContainEqual(['service']);
+    expect(m.pending).toBe(false);
+  });
+
+  it('flushes at once when quiet, then at most every 10 s, or after 1 s when a refusal waits', () => {
+    const m = new DecisionMetrics();
+    const t0 = 5_000_000;
+    m.record(record());
+    expect(m.drain(t0, 'N', 's')).not.toEqual([]);
+
+    m.record(record());
+    expect(m.drain(t0 + 2_000, 'N', 's')).toEqual([]);
+    expect(m.drain(t0 + FLUSH_INTERVAL_MS, 'N', 's')).not.toEqual([]);
+
+    const t1 = t0 + FLUSH_INTERVAL_MS;
+    m.record(record({ band: 'block', effect: 'deny', score: 100 }));
+    expect(m.drain(t1 + URGENT_FLUSH_INTERVAL_MS - 1, 'N', 's')).toEqual([]);
+    expect(m.drain(t1 + URGENT_FLUSH_INTERVAL_MS, 'N', 's')).not.toEqual([]);
+
+    m.record(record());
+    expect(m.drain(t1 + URGENT_FLUSH_INTERVAL_MS + 1, 'N', 's', true)).not.toEqual([]);
+    expect(m.drain(t1 + 60_000, 'N', 's')).toEqual([]);
+  });
+});
+
+describe('decisionLine', () => {
+  it('an ordinary allow is compact: no repeated id, method, reason or signal detail', () => {
+    const line = decisionLine(record());
+    expect(line).toEqual({
+      level: 'INFO',
+      message: 'decision',
+      requestId: 'req-1',
+      route: 'GET /orders/{id}',
+      ip: '198.51.100.23',
+      subject: 'user-1',
+      tokenHash: '9f2c1ab4e5d6f7a8',
+      band: 'allow',
+      score: 3,
+      effect: 'allow',
+      signals: ['volume-subject:3'],
+      latencyMs: 0.42,
+    });
+    expect(JSON.stringify(line).length).toBeLessThan(260);
+  });
+
+  it('a refusal carries the full record; shadow mode and a distinct decision id are written', () => {
+    const line = decisionLine(
+      record({
+        decisionId: 'd-9',
+        route: '$default',
+        band: 'deny',
+        effect: 'allow',
+        mode: 'shadow',
+        score: 75,
+        reason: 'token-sharing',
+      }),
+    );
+    expect(line).toMatchObject({
+      level: 'INFO',
+      decisionId: 'd-9',
+      method: 'GET',
+      mode: 'shadow',
+      band: 'deny',
+      reason: 'token-sharing',
+      signals: [
+        { name: 'volume-subject', contribution: 3, observed: 12, threshold: 120, reason: '12 requests' },
+      ],
+    });
+  });
+});
