@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { defaultPolicy, loadPolicyFile, type Policy } from '../policy/policy';
+import * as z from '../shared/schema';
 
 /** Engine configuration from the environment; read once per container. */
 export interface EngineConfig {
@@ -20,22 +20,31 @@ export class EngineConfigError extends Error {
 const envSchema = z.object({
   GATEWARDEN_TABLE: z
     .string({ error: 'GATEWARDEN_TABLE is required: set it to the name of the Gatewarden DynamoDB table' })
-    .regex(
-      /^[A-Za-z0-9_.-]{3,255}$/,
-      'GATEWARDEN_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)',
+    .check(
+      z.regex(
+        /^[A-Za-z0-9_.-]{3,255}$/,
+        'GATEWARDEN_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)',
+      ),
     ),
-  GATEWARDEN_POLICY: z.string().min(1).optional(),
-  GATEWARDEN_MODE: z
-    .enum(['enforce', 'shadow'], {
+  GATEWARDEN_POLICY: z.optional(z.string().check(z.minLength(1))),
+  GATEWARDEN_MODE: z.optional(
+    z.enum(['enforce', 'shadow'], {
       error: 'GATEWARDEN_MODE must be "enforce" or "shadow" (or unset to use the policy file)',
-    })
-    .optional(),
-  GATEWARDEN_STORE_TIMEOUT_MS: z.coerce
-    .number({ error: 'GATEWARDEN_STORE_TIMEOUT_MS must be a number of milliseconds between 50 and 5000' })
-    .int('GATEWARDEN_STORE_TIMEOUT_MS must be a whole number of milliseconds')
-    .min(50, 'GATEWARDEN_STORE_TIMEOUT_MS must be at least 50 (ms)')
-    .max(5000, 'GATEWARDEN_STORE_TIMEOUT_MS must be at most 5000 (ms): the authorizer answers every request')
-    .default(350),
+    }),
+  ),
+  GATEWARDEN_STORE_TIMEOUT_MS: z._default(
+    z.coerce
+      .number({ error: 'GATEWARDEN_STORE_TIMEOUT_MS must be a number of milliseconds between 50 and 5000' })
+      .check(
+        z.int('GATEWARDEN_STORE_TIMEOUT_MS must be a whole number of milliseconds'),
+        z.minimum(50, 'GATEWARDEN_STORE_TIMEOUT_MS must be at least 50 (ms)'),
+        z.maximum(
+          5000,
+          'GATEWARDEN_STORE_TIMEOUT_MS must be at most 5000 (ms): the authorizer answers every request',
+        ),
+      ),
+    350,
+  ),
 });
 
 /** Reads and validates the engine's environment. Throws {@link EngineConfigError} naming the variable. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../shared/schema';
 import { IdentityConfigError } from './errors';
 
 /** Signature algorithms the verifier can be configured for. `none` is never one of them. */
@@ -83,18 +83,21 @@ const dnList = (value: string): string[] =>
     .filter((part) => part.length > 0);
 
 const intVar = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, { error: 'must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, { error: `must be at least ${min}` })
-        .max(max, { error: `must be at most ${max}` }),
-    );
+  z.pipe(
+    z.pipe(
+      z.string().check(z.trim(), z.regex(/^\d+$/, { error: 'must be a whole number' })),
+      z.transform(Number),
+    ),
+    z
+      .number()
+      .check(
+        z.int(),
+        z.minimum(min, { error: `must be at least ${min}` }),
+        z.maximum(max, { error: `must be at most ${max}` }),
+      ),
+  );
+
+const isRequired = { error: 'is required' };
 
 /** How to fix each variable; appended to its error message. */
 const FIXES: Readonly<Record<string, string>> = {
@@ -118,70 +121,72 @@ const FIXES: Readonly<Record<string, string>> = {
 
 const schema = z
   .object({
-    JWT_ISSUER: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }),
-    JWKS_URI: z
-      .string({ error: 'is required' })
-      .trim()
-      .min(1, { error: 'is required' })
-      .refine((value) => URL.canParse(value), { error: 'is not a URL' })
-      .refine(
+    JWT_ISSUER: z.string(isRequired).check(z.trim(), z.minLength(1, isRequired)),
+    JWKS_URI: z.string(isRequired).check(
+      z.trim(),
+      z.minLength(1, isRequired),
+      z.refine((value) => URL.canParse(value), { error: 'is not a URL' }),
+      z.refine(
         (value) => {
           if (!URL.canParse(value)) return true;
           const url = new URL(value);
           return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
         },
         { error: 'must use https (http is accepted only on a loopback host)' },
-      )
-      .refine((value) => !URL.canParse(value) || new URL(value).username === '', {
+      ),
+      z.refine((value) => !URL.canParse(value) || new URL(value).username === '', {
         error: 'must not embed credentials',
       }),
-    JWT_AUDIENCE: z
-      .string({ error: 'is required' })
-      .transform(csv)
-      .pipe(z.array(z.string()).min(1, { error: 'is required (at least one audience)' })),
-    JWT_ALGORITHMS: z
-      .string()
-      .default('RS256,ES256')
-      .transform(csv)
-      .pipe(
-        z
-          .array(
-            z.enum(SUPPORTED_ALGORITHMS, {
-              error: (issue) => `lists an unsupported algorithm ${JSON.stringify(issue.input)}`,
-            }),
-          )
-          .min(1, { error: 'must list at least one algorithm' }),
+    ),
+    JWT_AUDIENCE: z.pipe(
+      z.pipe(z.string(isRequired), z.transform(csv)),
+      z.array(z.string()).check(z.minLength(1, { error: 'is required (at least one audience)' })),
+    ),
+    JWT_ALGORITHMS: z.pipe(
+      z.pipe(z._default(z.string(), 'RS256,ES256'), z.transform(csv)),
+      z
+        .array(
+          z.enum(SUPPORTED_ALGORITHMS, {
+            error: (issue) => `lists an unsupported algorithm ${JSON.stringify(issue.input)}`,
+          }),
+        )
+        .check(z.minLength(1, { error: 'must list at least one algorithm' })),
+    ),
+    JWT_HMAC_SECRET: z.union([
+      z.optional(z.string().check(z.minLength(32, { error: 'is shorter than 32 bytes' }))),
+      z.pipe(
+        z.literal(''),
+        z.transform(() => undefined),
       ),
-    JWT_HMAC_SECRET: z
-      .string()
-      .min(32, { error: 'is shorter than 32 bytes' })
-      .optional()
-      .or(z.literal('').transform(() => undefined)),
-    JWT_MAX_TOKEN_AGE_SECONDS: intVar(1, 31_536_000).optional(),
-    JWT_CLOCK_TOLERANCE_SECONDS: intVar(0, 300).default(30),
-    JWT_MAX_BYTES: intVar(256, 65_536).default(8192),
-    TRUSTED_PROXY_COUNT: intVar(0, 10).default(0),
-    MTLS_ALLOWED_SUBJECTS: z.string().transform(dnList).optional(),
-    MTLS_ALLOWED_ISSUERS: z.string().transform(dnList).optional(),
-    PRIMITIVE_AUTH_QUERY_PARAMS: z
-      .string()
-      .transform(csv)
-      .pipe(z.array(z.string().regex(/^[\w.-]+$/, { error: 'has an invalid parameter name' })))
-      .optional(),
-    JWKS_FETCH_TIMEOUT_MS: intVar(100, 5000).default(1500),
-    JWKS_MAX_BYTES: intVar(1024, 1_048_576).default(65_536),
-    JWKS_REFETCH_COOLDOWN_SECONDS: intVar(1, 3600).default(10),
-    JWKS_CACHE_TTL_SECONDS: intVar(60, 86_400).default(600),
+    ]),
+    JWT_MAX_TOKEN_AGE_SECONDS: z.optional(intVar(1, 31_536_000)),
+    JWT_CLOCK_TOLERANCE_SECONDS: z._default(intVar(0, 300), 30),
+    JWT_MAX_BYTES: z._default(intVar(256, 65_536), 8192),
+    TRUSTED_PROXY_COUNT: z._default(intVar(0, 10), 0),
+    MTLS_ALLOWED_SUBJECTS: z.optional(z.pipe(z.string(), z.transform(dnList))),
+    MTLS_ALLOWED_ISSUERS: z.optional(z.pipe(z.string(), z.transform(dnList))),
+    PRIMITIVE_AUTH_QUERY_PARAMS: z.optional(
+      z.pipe(
+        z.pipe(z.string(), z.transform(csv)),
+        z.array(z.string().check(z.regex(/^[\w.-]+$/, { error: 'has an invalid parameter name' }))),
+      ),
+    ),
+    JWKS_FETCH_TIMEOUT_MS: z._default(intVar(100, 5000), 1500),
+    JWKS_MAX_BYTES: z._default(intVar(1024, 1_048_576), 65_536),
+    JWKS_REFETCH_COOLDOWN_SECONDS: z._default(intVar(1, 3600), 10),
+    JWKS_CACHE_TTL_SECONDS: z._default(intVar(60, 86_400), 600),
   })
-  .superRefine((env, ctx) => {
-    if (env.JWT_ALGORITHMS.includes('HS256') && env.JWT_HMAC_SECRET === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_HMAC_SECRET'],
-        message: 'is required when JWT_ALGORITHMS lists HS256',
-      });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      if (env.JWT_ALGORITHMS.includes('HS256') && env.JWT_HMAC_SECRET === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_HMAC_SECRET'],
+          message: 'is required when JWT_ALGORITHMS lists HS256',
+        });
+      }
+    }),
+  );
 
 /**
  * Reads and validates the identity configuration. Call once per container (the handlers do).

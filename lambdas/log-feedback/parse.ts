@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from '../shared/schema';
 import type { AccessLogLine } from './access-log-format';
 
 /** A CloudWatch Logs subscription payload after base64 + gunzip. */
@@ -22,6 +22,11 @@ export class FeedbackEventError extends Error {
 
 const MAX_DECODED_BYTES = 8 * 1024 * 1024;
 
+const subscriptionSchema = z.object({
+  messageType: z.string(),
+  logEvents: z._default(z.array(z.looseObject({ message: z.string() })), []),
+});
+
 /** Decodes `{ awslogs: { data } }` (base64 of gzip of JSON). Throws {@link FeedbackEventError} when impossible. */
 export function decodeSubscriptionEvent(event: unknown): SubscriptionMessage {
   const data = (event as { awslogs?: { data?: unknown } } | null)?.awslogs?.data;
@@ -34,46 +39,49 @@ export function decodeSubscriptionEvent(event: unknown): SubscriptionMessage {
   } catch (error) {
     throw new FeedbackEventError('undecodable CloudWatch Logs payload', { cause: error });
   }
-  const parsed = z
-    .object({
-      messageType: z.string(),
-      logEvents: z.array(z.object({ message: z.string() }).passthrough()).default([]),
-    })
-    .safeParse(json);
+  const parsed = subscriptionSchema.safeParse(json);
   if (!parsed.success) throw new FeedbackEventError('CloudWatch Logs payload without messageType/logEvents');
   return parsed.data as SubscriptionMessage;
 }
 
 /** API Gateway writes `-` for an empty value; numbers arrive as numbers or strings. */
-const text = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v))
-  .transform((v) => (v === '-' ? '' : v))
-  .catch('');
-const number = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) {
-    ctx.addIssue({ code: 'custom', message: 'not a number' });
-    return z.NEVER;
-  }
-  return n;
-});
+const text = z.catch(
+  z.pipe(
+    z.union([z.string(), z.number()]),
+    z.transform((v) => {
+      const s = String(v);
+      return s === '-' ? '' : s;
+    }),
+  ),
+  '',
+);
+const number = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isFinite(n)) {
+      ctx.issues.push({ code: 'custom', message: 'not a number', input: v });
+      return z.NEVER;
+    }
+    return n;
+  }),
+);
 
 const lineSchema = z.object({
-  requestId: text.default(''),
-  ip: z.string().min(1).max(64),
+  requestId: z._default(text, ''),
+  ip: z.string().check(z.minLength(1), z.maxLength(64)),
   requestTimeEpoch: number,
-  httpMethod: text.default(''),
-  resource: text.default(''),
-  path: text.default(''),
+  httpMethod: z._default(text, ''),
+  resource: z._default(text, ''),
+  path: z._default(text, ''),
   status: number,
-  responseLatency: number.catch(0).default(0),
-  userAgent: text.default(''),
-  principalId: text.default(''),
-  tokenHash: text.default(''),
-  decisionId: text.default(''),
-  riskBand: text.optional(),
-  label: z.enum(['human', 'bot']).optional().catch(undefined),
+  responseLatency: z._default(z.catch(number, 0), 0),
+  userAgent: z._default(text, ''),
+  principalId: z._default(text, ''),
+  tokenHash: z._default(text, ''),
+  decisionId: z._default(text, ''),
+  riskBand: z.optional(text),
+  label: z.catch(z.optional(z.enum(['human', 'bot'])), undefined),
 });
 
 /** Parses one access-log line; undefined when it is not a line of the project's format. */

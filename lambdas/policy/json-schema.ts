@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../shared/schema';
 import { policySchema } from './schema';
 
 /** The policy's JSON Schema, for editors (`"$schema": "./policy.schema.json"` in a policy file). */

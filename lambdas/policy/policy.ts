@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type * as z from '../shared/schema';
 import {
   DEFAULT_INSPECT_HEADERS,
   DEFAULT_ROUTE_SETTINGS,
@@ -56,7 +56,7 @@ export interface Policy {
   isAllowlistedClient(clientId: string | undefined): boolean;
 }
 
-function formatIssues(error: z.ZodError): string[] {
+function formatIssues(error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path
       .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))

@@ -1,12 +1,14 @@
-import { z } from 'zod';
+import * as z from '../shared/schema';
 
 /**
- * The Gatewarden policy file (JSON or YAML, path in GATEWARDEN_POLICY). Every field is optional: omitted fields
- * take the built-in defaults in `defaults.ts`. Unknown keys are rejected so a typo never silently does nothing.
+ * The Gatewarden policy file (path in GATEWARDEN_POLICY). Every field is optional: omitted fields take the built-in
+ * defaults in `defaults.ts`. Unknown keys are rejected so a typo never silently does nothing.
  */
 
-const positive = z.number().positive();
-const fraction = z.number().min(0).max(1);
+const positive = z.number().check(z.positive());
+const fraction = z.number().check(z.minimum(0), z.maximum(1));
+const percent = z.number().check(z.minimum(0), z.maximum(100));
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** Names of the signals the engine computes; weights and thresholds are keyed by these. */
 export const SIGNAL_NAMES = [
@@ -33,8 +35,8 @@ export type SignalName = (typeof SIGNAL_NAMES)[number];
 const signalName = z.enum(SIGNAL_NAMES);
 
 /** Thresholds: where each signal reaches full strength. Counts are per sliding window. */
-export const thresholdsSchema = z
-  .strictObject({
+export const thresholdsSchema = z.partial(
+  z.strictObject({
     /** Requests per IP in the short / long window (anonymous traffic; authenticated traffic scales with the number of distinct well-behaved subjects behind the IP). */
     ipPerShort: positive,
     ipPerLong: positive,
@@ -68,101 +70,102 @@ export const thresholdsSchema = z
     cadenceMinRequests: positive,
     /** Distinct well-behaved subjects behind one IP from which it is treated as shared (office, carrier NAT). */
     sharedIpSubjects: positive,
-  })
-  .partial();
+  }),
+);
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 
-export const bandsSchema = z
-  .strictObject({
-    flag: z.number().min(0).max(100),
-    deny: z.number().min(0).max(100),
-    block: z.number().min(0).max(100),
-  })
-  .partial();
+export const bandsSchema = z.partial(
+  z.strictObject({
+    flag: percent,
+    deny: percent,
+    block: percent,
+  }),
+);
 
-export const blockSchema = z
-  .strictObject({
+export const blockSchema = z.partial(
+  z.strictObject({
     /** First block duration. */
     durationSeconds: positive,
     /** Each repeat offence multiplies the duration by this factor… */
-    escalationFactor: z.number().min(1),
+    escalationFactor: z.number().check(z.minimum(1)),
     /** …up to this cap. */
     maxDurationSeconds: positive,
     /** How long offences are remembered for escalation. */
     memorySeconds: positive,
-  })
-  .partial();
+  }),
+);
 
 /** Per-route settings: everything a route can override. */
 export const routeSettingsSchema = z.strictObject({
   /** `public` routes accept anonymous callers (scored by IP); `protected` routes require a valid token. */
-  access: z.enum(['public', 'protected']).optional(),
+  access: z.optional(z.enum(['public', 'protected'])),
   /** What to do when the counter store fails or times out. Authentication is never skipped. */
-  failMode: z.enum(['open', 'closed']).optional(),
+  failMode: z.optional(z.enum(['open', 'closed'])),
   /** Browser-facing routes judge automation fingerprints (tool user agents, header sets no browser sends). */
-  browserFacing: z.boolean().optional(),
+  browserFacing: z.optional(z.boolean()),
   /** One request to a honeypot route blocks the caller. */
-  honeypot: z.boolean().optional(),
+  honeypot: z.optional(z.boolean()),
   /** Skip risk scoring on this route (authentication still applies). */
-  scoring: z.boolean().optional(),
-  weights: z.partialRecord(signalName, z.number().min(0).max(100)).optional(),
-  thresholds: thresholdsSchema.optional(),
-  bands: bandsSchema.optional(),
-  block: blockSchema.optional(),
+  scoring: z.optional(z.boolean()),
+  weights: z.optional(z.partialRecord(signalName, percent)),
+  thresholds: z.optional(thresholdsSchema),
+  bands: z.optional(bandsSchema),
+  block: z.optional(blockSchema),
 });
 
-export const routeSchema = routeSettingsSchema.extend({
+export const routeSchema = z.extend(routeSettingsSchema, {
   /** Route template: `METHOD /path/{param}`; METHOD may be `ANY` or `*`; a path segment `*` matches one segment; a trailing `/*` or `{proxy+}` matches the rest. HTTP API `$default` is matched literally. */
-  match: z.string().min(1),
+  match: nonEmpty,
 });
 
 export const journeySchema = z.strictObject({
   /** The guarded route template… */
-  route: z.string().min(1),
+  route: nonEmpty,
   /** …may only be called by a subject who called this one… */
-  after: z.string().min(1),
+  after: nonEmpty,
   /** …within this many seconds. */
   withinSeconds: positive,
 });
 
 export const clientClassSchema = z.strictObject({
-  name: z.string().min(1),
+  name: nonEmpty,
   /** OAuth client ids (`client_id`/`azp`) of this class. */
-  clientIds: z.array(z.string().min(1)).optional(),
+  clientIds: z.optional(z.array(nonEmpty)),
   /** mTLS certificate subject DNs of this class. */
-  certificateSubjects: z.array(z.string().min(1)).optional(),
+  certificateSubjects: z.optional(z.array(nonEmpty)),
   /** Multiplies the volume thresholds (machine clients legitimately call more often). */
-  volumeMultiplier: positive.optional(),
+  volumeMultiplier: z.optional(positive),
   /** Signals that do not apply to this class (e.g. `automation`, `cadence` for IoT). */
-  ignoreSignals: z.array(signalName).optional(),
+  ignoreSignals: z.optional(z.array(signalName)),
 });
 
 export const policySchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.optional(z.string()),
   /** `enforce` answers with the decision; `shadow` allows everything the engine would deny and reports it. */
-  mode: z.enum(['enforce', 'shadow']).optional(),
-  windows: z
-    .strictObject({
-      shortSeconds: z.number().int().min(10).max(3600),
-      longSeconds: z.number().int().min(60).max(86400),
-    })
-    .partial()
-    .optional(),
+  mode: z.optional(z.enum(['enforce', 'shadow'])),
+  windows: z.optional(
+    z.partial(
+      z.strictObject({
+        shortSeconds: z.number().check(z.int(), z.minimum(10), z.maximum(3600)),
+        longSeconds: z.number().check(z.int(), z.minimum(60), z.maximum(86400)),
+      }),
+    ),
+  ),
   /** Header naming a device or session (counted as its own scope when present). */
-  deviceHeader: z.string().min(1).optional(),
+  deviceHeader: z.optional(nonEmpty),
   /** Headers scanned for malicious-input patterns besides path and query. */
-  inspectHeaders: z.array(z.string().min(1)).optional(),
-  defaults: routeSettingsSchema.optional(),
-  routes: z.array(routeSchema).optional(),
-  journeys: z.array(journeySchema).optional(),
-  allowlist: z
-    .strictObject({
-      cidrs: z.array(z.string().min(1)).optional(),
-      subjects: z.array(z.string().min(1)).optional(),
-      clientIds: z.array(z.string().min(1)).optional(),
-    })
-    .optional(),
-  clientClasses: z.array(clientClassSchema).optional(),
+  inspectHeaders: z.optional(z.array(nonEmpty)),
+  defaults: z.optional(routeSettingsSchema),
+  routes: z.optional(z.array(routeSchema)),
+  journeys: z.optional(z.array(journeySchema)),
+  allowlist: z.optional(
+    z.strictObject({
+      cidrs: z.optional(z.array(nonEmpty)),
+      subjects: z.optional(z.array(nonEmpty)),
+      clientIds: z.optional(z.array(nonEmpty)),
+    }),
+  ),
+  clientClasses: z.optional(z.array(clientClassSchema)),
 });
 
 export type PolicyFile = z.infer<typeof policySchema>;

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { isInvalidIpSetArnError } from '../ipset/errors';
 import { type IpSetRef, parseIpSetArn } from '../ipset/ip-set-arn';
+import * as z from '../shared/schema';
 
 /** Validated configuration of the WAF updater. */
 export interface WafUpdaterConfig {
@@ -31,10 +31,9 @@ export function isWafUpdaterConfigError(error: unknown): error is WafUpdaterConf
 }
 
 const arnList = (variable: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       const refs: IpSetRef[] = [];
       for (const arn of (value ?? '')
         .split(',')
@@ -44,35 +43,36 @@ const arnList = (variable: string) =>
           refs.push(parseIpSetArn(arn));
         } catch (error) {
           if (!isInvalidIpSetArnError(error)) throw error;
-          ctx.addIssue({ code: 'custom', message: `${variable}: ${error.message}` });
+          ctx.issues.push({ code: 'custom', message: `${variable}: ${error.message}`, input: value });
         }
       }
       return refs;
-    });
+    }),
+  );
 
 const integer = (variable: string, min: number, max: number, fallback: number, fix: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const n = Number(value);
       if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({
+        ctx.issues.push({
           code: 'custom',
           message: `${variable} must be an integer from ${min} to ${max}, got "${value}": ${fix}`,
+          input: value,
         });
         return fallback;
       }
       return n;
-    });
+    }),
+  );
+
+const tableRequired = 'GATEWARDEN_TABLE is required: set it to the name of the Gatewarden table';
 
 const schema = z
   .object({
-    GATEWARDEN_TABLE: z
-      .string({ error: 'GATEWARDEN_TABLE is required: set it to the name of the Gatewarden table' })
-      .trim()
-      .min(1, 'GATEWARDEN_TABLE is required: set it to the name of the Gatewarden table'),
+    GATEWARDEN_TABLE: z.string({ error: tableRequired }).check(z.trim(), z.minLength(1, tableRequired)),
     WAF_IPSET_V4_ARNS: arnList('WAF_IPSET_V4_ARNS'),
     WAF_IPSET_V6_ARNS: arnList('WAF_IPSET_V6_ARNS'),
     WAF_IPSET_HIGH_WATER: integer(
@@ -90,26 +90,28 @@ const schema = z
       'set 0 to never collapse addresses into prefixes',
     ),
   })
-  .superRefine((env, ctx) => {
-    const all = [...env.WAF_IPSET_V4_ARNS, ...env.WAF_IPSET_V6_ARNS];
-    if (all.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'WAF_IPSET_V4_ARNS and WAF_IPSET_V6_ARNS are both empty: set at least one comma-separated list of IP-set ARNs',
-      });
-    }
-    const seen = new Set<string>();
-    for (const ref of all) {
-      if (seen.has(ref.arn)) {
+  .check(
+    z.superRefine((env, ctx) => {
+      const all = [...env.WAF_IPSET_V4_ARNS, ...env.WAF_IPSET_V6_ARNS];
+      if (all.length === 0) {
         ctx.addIssue({
           code: 'custom',
-          message: `IP set ${ref.arn} is listed twice: each set holds one version and one share`,
+          message:
+            'WAF_IPSET_V4_ARNS and WAF_IPSET_V6_ARNS are both empty: set at least one comma-separated list of IP-set ARNs',
         });
       }
-      seen.add(ref.arn);
-    }
-  });
+      const seen = new Set<string>();
+      for (const ref of all) {
+        if (seen.has(ref.arn)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `IP set ${ref.arn} is listed twice: each set holds one version and one share`,
+          });
+        }
+        seen.add(ref.arn);
+      }
+    }),
+  );
 
 /**
  * Reads and validates the environment once. Every problem is reported together, each naming the variable and the
