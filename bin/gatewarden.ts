@@ -5,6 +5,7 @@ import { isCliError } from '../lib/cli/errors';
 import { createGatewardenTable, dynamoClient } from '../lib/cli/local-stack';
 import {
   blockClient,
+  compilePolicy,
   formatBlocks,
   listBlocks,
   parseDuration,
@@ -144,6 +145,16 @@ policy
   .addHelpText('after', '\nExample:\n  gatewarden policy validate policy.yaml')
   .action((file: string) => {
     console.log(validatePolicyFile(file));
+  });
+policy
+  .command('compile')
+  .description(
+    'validate a policy file (JSON or YAML) and print it as the JSON the authorizer reads (GATEWARDEN_POLICY)',
+  )
+  .argument('<file>')
+  .addHelpText('after', '\nExample:\n  gatewarden policy compile policy.yaml > policy.json')
+  .action((file: string) => {
+    process.stdout.write(compilePolicy(file));
   });
 policy
   .command('schema')

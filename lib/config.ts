@@ -68,7 +68,7 @@ export interface GatewardenConfig {
   /** True when the JWT settings are the demo's placeholders (nothing verifies: every request gets 401). */
   readonly usingDemoIssuer: boolean;
   readonly mode: 'enforce' | 'shadow';
-  /** Absolute path of the policy file, bundled into the authorizer. */
+  /** Absolute path of the policy file (JSON or YAML), validated at synth and bundled into the authorizer as JSON. */
   readonly policyFile?: string;
   readonly alarmEmail?: string;
   readonly trustedProxyCount: number;
@@ -100,7 +100,8 @@ export const CONTEXT_KEYS = {
   jwtClockToleranceSeconds: 'Clock skew allowed on `exp`/`nbf`/`iat`. Default: the authorizer default.',
   jwtMaxBytes: 'Largest token accepted. Default: the authorizer default.',
   mode: '`enforce` or `shadow` (score and record, never deny). Default `shadow`.',
-  policyFile: 'JSON or YAML policy file bundled into the authorizer. Default: built-in policy.',
+  policyFile:
+    'JSON or YAML policy file, validated at synth and bundled into the authorizer as JSON. Default: built-in policy.',
   alarmEmail: 'E-mail address subscribed to the alarm topic. Default: none (subscribe yourself).',
   trustedProxyCount: 'Proxies in front of API Gateway that append to X-Forwarded-For (0-10). Default 0.',
   mtlsAllowedSubjects: 'Client-certificate subject DNs to accept, `;`-separated. Default: any.',

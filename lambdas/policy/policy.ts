@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { parse as parseYaml } from 'yaml';
 import type * as z from '../shared/schema';
 import {
   DEFAULT_INSPECT_HEADERS,
@@ -168,35 +167,33 @@ export function resolvePolicy(document: unknown): Policy {
   };
 }
 
-/** Parses JSON or YAML text (YAML is a superset of JSON; JSON is tried first for exact error positions). */
-export function parsePolicyText(text: string, source = 'policy'): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    try {
-      return parseYaml(text);
-    } catch (error) {
-      throw new PolicyError(`${source}: not valid JSON or YAML: ${(error as Error).message}`, [], {
-        cause: error,
-      });
-    }
-  }
-}
-
-/** Reads and validates a policy file. */
+/**
+ * Reads and validates the policy file the Lambda is given. JSON only: a YAML parser would be 115 KB more to load on
+ * every cold start, for a conversion the CLI and the CDK construct already do before deployment.
+ */
 export function loadPolicyFile(path: string): Policy {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new PolicyError(
-      `GATEWARDEN_POLICY: cannot read policy file "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}). Point it at a readable JSON or YAML file, or unset it for the built-in defaults.`,
+      `GATEWARDEN_POLICY: cannot read policy file "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}). Point it at a readable JSON file, or unset it for the built-in defaults.`,
+      [],
+      { cause: error },
+    );
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new PolicyError(
+      `GATEWARDEN_POLICY: "${path}" is not JSON (${(error as Error).message}). The authorizer reads JSON policies only: convert a YAML policy with \`gatewarden policy compile <file.yaml> > policy.json\`, or deploy it through the CDK construct's policyFile, which converts it at synth.`,
       [],
       { cause: error },
     );
   }
   try {
-    return resolvePolicy(parsePolicyText(text, path));
+    return resolvePolicy(document);
   } catch (error) {
     if (isPolicyError(error))
       throw new PolicyError(`${path}: ${error.message}`, error.issues, { cause: error });

@@ -5,9 +5,10 @@ import { DynamoCounterStore } from '../../lambdas/adapters/dynamo-counter-store'
 import { canonicalIp, networkPrefix } from '../../lambdas/engine/network';
 import { isStoreUnavailable } from '../../lambdas/engine/ports';
 import { policyJsonSchema } from '../../lambdas/policy/json-schema';
-import { isPolicyError, loadPolicyFile } from '../../lambdas/policy/policy';
+import { isPolicyError } from '../../lambdas/policy/policy';
 import { tokenHash } from '../../lambdas/shared/token-hash';
 import { BLOCK_SCOPES, type BlockRecord, type BlockScope } from '../../lambdas/store/table-schema';
+import { type CompiledPolicy, compilePolicyFile } from '../policy-file';
 import { CliError } from './errors';
 
 /** Parses `90s`, `15m`, `2h`, `7d` (or plain seconds) to seconds. */
@@ -174,12 +175,10 @@ export function formatBlocks(
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-/** Validates a policy file; returns a summary, throws a {@link CliError} listing every problem. */
-export function validatePolicyFile(path: string): string {
+/** Reads and validates a JSON or YAML policy file; a {@link CliError} lists every problem with its field. */
+function compileForCli(path: string): CompiledPolicy {
   try {
-    const policy = loadPolicyFile(path);
-    const d = policy.settingsFor('');
-    return `${path}: valid (mode ${policy.mode}; bands flag ${d.bands.flag} / deny ${d.bands.deny} / block ${d.bands.block}; ${policy.journeys.length} journey(s), ${policy.clientClasses.length} client class(es))`;
+    return compilePolicyFile(path);
   } catch (error) {
     if (isPolicyError(error)) {
       const detail = error.issues.length > 0 ? `\n  - ${error.issues.join('\n  - ')}` : '';
@@ -189,6 +188,21 @@ export function validatePolicyFile(path: string): string {
     }
     throw error;
   }
+}
+
+/** Validates a policy file; returns a summary, throws a {@link CliError} listing every problem. */
+export function validatePolicyFile(path: string): string {
+  const { policy } = compileForCli(path);
+  const d = policy.settingsFor('');
+  return `${path}: valid (mode ${policy.mode}; bands flag ${d.bands.flag} / deny ${d.bands.deny} / block ${d.bands.block}; ${policy.journeys.length} journey(s), ${policy.clientClasses.length} client class(es))`;
+}
+
+/**
+ * A JSON or YAML policy file, validated, as the JSON the authorizer reads (GATEWARDEN_POLICY takes JSON only).
+ * Throws a {@link CliError} listing every problem, so an invalid policy never gets as far as a file to deploy.
+ */
+export function compilePolicy(path: string): string {
+  return compileForCli(path).json;
 }
 
 /** The policy JSON Schema, pretty-printed. */

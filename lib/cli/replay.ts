@@ -6,10 +6,11 @@ import { type DecisionRecord, RiskEngine } from '../../lambdas/engine/engine';
 import type { AccessLogLine } from '../../lambdas/log-feedback/access-log-format';
 import { aggregateFeedback } from '../../lambdas/log-feedback/aggregate';
 import { parseAccessLogLine } from '../../lambdas/log-feedback/parse';
-import { isPolicyError, parsePolicyText, resolvePolicy } from '../../lambdas/policy/policy';
+import { isPolicyError, resolvePolicy } from '../../lambdas/policy/policy';
 import { tokenHash } from '../../lambdas/shared/token-hash';
 import type { BlockRecord } from '../../lambdas/store/table-schema';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
+import { parsePolicyText } from '../policy-file';
 import { CliError } from './errors';
 import { createGatewardenTable, dynamoClient } from './local-stack';
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2auth from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -7,9 +10,11 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { isPolicyError } from '../../lambdas/policy/policy';
 import { ACTIVE_BLOCKS_INDEX } from '../../lambdas/store/table-schema';
+import { compilePolicyFile } from '../policy-file';
 import { PropsError } from './errors';
-import { GatewardenFunction, lambdaEntry } from './gatewarden-function';
+import { BUNDLED_POLICY_NAME, GatewardenFunction, lambdaEntry } from './gatewarden-function';
 
 /** JWT verification settings passed to the authorizer. */
 export interface JwtSettings {
@@ -58,7 +63,8 @@ export interface GatewardenAuthorizerProps {
    */
   readonly mode?: 'enforce' | 'shadow';
   /**
-   * A JSON or YAML policy file, bundled into the function package and read from there at cold start.
+   * A JSON or YAML policy file. It is validated at synth (an invalid policy fails the synth, naming every bad
+   * field), converted to JSON, and that JSON is bundled into the function package and read at cold start.
    * @default - the authorizer's built-in policy
    */
   readonly policyFile?: string;
@@ -123,7 +129,7 @@ export class GatewardenAuthorizer extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewardenAuthorizerProps) {
     super(scope, id);
-    validate(this, props);
+    const policyJson = validate(this, props);
     this.kind = props.kind;
 
     const jwt = props.jwt;
@@ -151,7 +157,7 @@ export class GatewardenAuthorizer extends Construct {
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.seconds(5),
       environment,
-      ...(props.policyFile ? { bundledFile: props.policyFile } : {}),
+      ...(policyJson !== undefined ? { bundledFile: writePolicyJson(policyJson) } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
     });
@@ -239,7 +245,8 @@ export function grantTableAccess(
   }
 }
 
-function validate(scope: Construct, props: GatewardenAuthorizerProps): void {
+/** Checks the props and returns the policy file as JSON, if there is one; throws {@link PropsError} otherwise. */
+function validate(scope: Construct, props: GatewardenAuthorizerProps): string | undefined {
   const problems: string[] = [];
   const { jwt } = props;
   if (!isHttps(jwt.issuer)) problems.push(`jwt.issuer must be an https URL, got "${jwt.issuer}"`);
@@ -260,8 +267,16 @@ function validate(scope: Construct, props: GatewardenAuthorizerProps): void {
   if (props.mode !== undefined && props.mode !== 'enforce' && props.mode !== 'shadow') {
     problems.push(`mode must be "enforce" or "shadow", got "${String(props.mode)}"`);
   }
+  let policyJson: string | undefined;
   if (props.policyFile !== undefined && !/\.(json|ya?ml)$/i.test(props.policyFile)) {
     problems.push(`policyFile must be a .json, .yaml or .yml file, got "${props.policyFile}"`);
+  } else if (props.policyFile !== undefined) {
+    try {
+      policyJson = compilePolicyFile(props.policyFile).json;
+    } catch (error) {
+      if (!isPolicyError(error)) throw error;
+      problems.push(`policyFile: ${error.message}`);
+    }
   }
   if (props.timeout && !props.timeout.isUnresolved() && props.timeout.toSeconds() > 10) {
     problems.push(
@@ -269,6 +284,17 @@ function validate(scope: Construct, props: GatewardenAuthorizerProps): void {
     );
   }
   if (problems.length > 0) throw new PropsError(scope, problems.join('; '));
+  return policyJson;
+}
+
+/**
+ * Writes the compiled policy where the bundling step can copy it from. Outside the project and the cdk outdir: it
+ * is an input of the bundle, not an artifact of its own.
+ */
+function writePolicyJson(json: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gatewarden-policy-')), BUNDLED_POLICY_NAME);
+  writeFileSync(path, json);
+  return path;
 }
 
 function isHttps(value: string): boolean {

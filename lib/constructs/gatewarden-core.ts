@@ -24,7 +24,10 @@ export interface GatewardenCoreProps {
   readonly authorizers?: { readonly rest?: boolean; readonly http?: boolean };
   /** @default 'shadow' */
   readonly mode?: 'enforce' | 'shadow';
-  /** @default - the built-in policy */
+  /**
+   * JSON or YAML policy file, validated at synth and bundled into the authorizers as JSON.
+   * @default - the built-in policy
+   */
   readonly policyFile?: string;
   /** @default 0 */
   readonly trustedProxyCount?: number;

@@ -1,4 +1,3 @@
-import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -23,10 +22,8 @@ export function lambdaEntry(relative: string): string {
   return fileURLToPath(new URL(`../../lambdas/${relative}`, import.meta.url));
 }
 
-/** The file name a policy file gets inside the bundle: keeps the extension the loader keys its parser on. */
-export function bundledPolicyName(policyFile: string): string {
-  return `gatewarden-policy${extname(policyFile).toLowerCase()}`;
-}
+/** The file name the policy gets inside the bundle (always JSON: the Lambda has no YAML parser). */
+export const BUNDLED_POLICY_NAME = 'gatewarden-policy.json';
 
 /** Props for {@link GatewardenFunction}. */
 export interface GatewardenFunctionProps {
@@ -64,7 +61,8 @@ export interface GatewardenFunctionProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * A JSON or YAML file copied into the bundle; its in-Lambda path is exposed as {@link bundledFilePath}.
+   * A policy file, already validated and written as JSON, copied into the bundle as {@link BUNDLED_POLICY_NAME};
+   * its in-Lambda path is exposed as {@link bundledFilePath}.
    * @default - none
    */
   readonly bundledFile?: string;
@@ -96,8 +94,7 @@ export class GatewardenFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const bundledFile = props.bundledFile;
-    const bundledName = bundledFile ? bundledPolicyName(bundledFile) : undefined;
-    if (bundledName) this.bundledFilePath = `${POLICY_DIR}/${bundledName}`;
+    if (bundledFile) this.bundledFilePath = `${POLICY_DIR}/${BUNDLED_POLICY_NAME}`;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -130,13 +127,13 @@ export class GatewardenFunction extends Construct {
         banner:
           "import{createRequire as __gwCreateRequire}from'node:module';const require=__gwCreateRequire(import.meta.url);",
         forceDockerBundling: false,
-        ...(bundledFile && bundledName
+        ...(bundledFile
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
                 afterBundling: (_inputDir: string, outputDir: string) => [
-                  `cp ${shellQuote(bundledFile)} ${shellQuote(`${outputDir}/${bundledName}`)}`,
+                  `cp ${shellQuote(bundledFile)} ${shellQuote(`${outputDir}/${BUNDLED_POLICY_NAME}`)}`,
                 ],
               },
             }

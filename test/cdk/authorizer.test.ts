@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
@@ -18,12 +18,24 @@ const JWT = {
   jwksUri: 'https://idp.example.com/jwks.json',
 };
 
-function authorizerStack(props: Partial<GatewardenAuthorizerProps> = {}) {
-  const stack = new Stack(testApp(), 'Auth');
+function authorizerStack(
+  props: Partial<GatewardenAuthorizerProps> = {},
+  context: Record<string, unknown> = {},
+) {
+  const app = testApp(context);
+  const stack = new Stack(app, 'Auth');
   const table = new CountersTable(stack, 'Counters').table;
   const authorizer = new GatewardenAuthorizer(stack, 'Auth', { kind: 'rest', table, jwt: JWT, ...props });
-  return { stack, authorizer };
+  return { app, stack, authorizer };
 }
+
+function writePolicy(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const YAML_POLICY = 'mode: enforce # YAML only\nroutes:\n  - match: POST /login\n    access: public\n';
 
 describe('GatewardenAuthorizer', () => {
   let template: Template;
@@ -149,11 +161,9 @@ describe('GatewardenAuthorizer', () => {
     });
   });
 
-  it('bundles a policy file and points GATEWARDEN_POLICY at it', () => {
+  it('validates a YAML policy file at synth and points GATEWARDEN_POLICY at its JSON in the bundle', () => {
     // Prepare
-    const dir = mkdtempSync(join(tmpdir(), 'gw-policy-'));
-    const policyFile = join(dir, 'my-policy.YAML');
-    writeFileSync(policyFile, 'version: 1\n');
+    const policyFile = writePolicy('my-policy.YAML', YAML_POLICY);
     // Act
     const { stack } = authorizerStack({
       policyFile,
@@ -165,13 +175,47 @@ describe('GatewardenAuthorizer', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          GATEWARDEN_POLICY: '/var/task/gatewarden-policy.yaml',
+          GATEWARDEN_POLICY: '/var/task/gatewarden-policy.json',
           GATEWARDEN_MODE: 'enforce',
           TRUSTED_PROXY_COUNT: '1',
           MTLS_ALLOWED_SUBJECTS: 'CN=a,O=b;CN=c',
         }),
       },
     });
+  });
+
+  it('bundles the policy as JSON, never the YAML it was written in', () => {
+    // Prepare
+    const policyFile = writePolicy('policy.yml', YAML_POLICY);
+    // Act: with bundling on for this one stack (esbuild, under a second)
+    const { app, stack } = authorizerStack({ policyFile }, { 'aws:cdk:bundling-stacks': ['**'] });
+    // Assess
+    const code = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .map((r) => (r as { Properties: { Code?: { S3Key?: string } } }).Properties.Code?.S3Key)
+      .find((key) => key !== undefined);
+    const bundled = readFileSync(
+      join(app.outdir, `asset.${code!.replace(/\.zip$/, '')}`, 'gatewarden-policy.json'),
+      'utf8',
+    );
+    expect(JSON.parse(bundled)).toEqual({
+      mode: 'enforce',
+      routes: [{ match: 'POST /login', access: 'public' }],
+    });
+  });
+
+  it('Noncompliance: an invalid or unreadable policyFile fails the synth, naming every bad field', () => {
+    // Prepare
+    const bad = writePolicy('bad.yaml', 'mode: block\nroutes:\n  - match: GET /a\n    acess: public\n');
+    // Act / Assess
+    expect(() => authorizerStack({ policyFile: bad })).toThrow(
+      /^Auth\/Auth: policyFile: .*bad\.yaml: Invalid policy: mode: Invalid option: expected one of "enforce"\|"shadow"; routes\[0\]: Unrecognized key: "acess"$/,
+    );
+    expect(() => authorizerStack({ policyFile: writePolicy('broken.json', '{"mode": ') })).toThrow(
+      /policyFile: .*broken\.json: not valid JSON or YAML/,
+    );
+    expect(() => authorizerStack({ policyFile: '/nonexistent/policy.yaml' })).toThrow(
+      /policyFile: cannot read policy file "\/nonexistent\/policy\.yaml" \(ENOENT\)/,
+    );
   });
 
   it('Noncompliance 1: HMAC algorithms are refused at synth (no secret in the environment)', () => {

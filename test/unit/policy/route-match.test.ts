@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicyText, resolvePolicy } from '../../../lambdas/policy/policy';
+import { resolvePolicy } from '../../../lambdas/policy/policy';
 import { compileRoute, routeMatches } from '../../../lambdas/policy/route-match';
+import { parsePolicyText } from '../../../lib/policy-file';
 
 const m = (pattern: string, route: string) => routeMatches(compileRoute(pattern), route);
 
