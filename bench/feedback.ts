@@ -38,7 +38,6 @@ export function accessLogLine(
     userAgent: rc.identity.userAgent,
     principalId: outcome.status === 200 ? outcome.principalId : '-',
     tokenHash: typeof ctx.tokenHash === 'string' ? ctx.tokenHash : '-',
-    decisionId: typeof ctx.decisionId === 'string' ? ctx.decisionId : '-',
     riskBand: typeof ctx.riskBand === 'string' ? ctx.riskBand : '-',
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { identityOnly } from '../authorizer/identity-only-decider';
 import type { AuthorizerRequest, AuthResult, Decider, Decision } from '../authorizer/types';
 import type { ResolvedRouteSettings } from '../policy/defaults';
 import type { Policy } from '../policy/policy';
@@ -920,17 +921,6 @@ function ipVolume(
 
 function deny(principalId: string, context: Record<string, string | number | boolean>): Decision {
   return { effect: 'deny', principalId, context };
-}
-
-/** Identity-only decision (TOKEN events): authenticated callers pass, everyone else gets 401. */
-export function identityOnly(auth: AuthResult, decisionId: string): Decision {
-  if (auth.status !== 'authenticated') return { effect: 'unauthorized' };
-  const { identity } = auth;
-  return {
-    effect: 'allow',
-    principalId: identity.subject,
-    context: { sub: identity.subject, scope: identity.scope, tokenHash: identity.tokenHash, decisionId },
-  };
 }
 
 /** Scope key used by the block cache and operators for a block. */

@@ -21,8 +21,11 @@ export interface AccessLogLine {
   /** Authorizer principalId (the subject), `-` or empty when none. */
   readonly principalId: string;
   readonly tokenHash: string;
-  readonly decisionId: string;
-  /** Authorizer error or risk band, when present. */
+  /**
+   * The risk band the authorizer decided (`allow` … `block`); empty when the authorizer refused with 401 or never
+   * ran. Its presence is what tells a backend's 401 (a failed login) from the authorizer's own. The decision id is
+   * not logged: it is the request id.
+   */
   readonly riskBand?: string;
   readonly label?: 'human' | 'bot';
 }
@@ -40,7 +43,6 @@ export const REST_ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   userAgent: '$context.identity.userAgent',
   principalId: '$context.authorizer.principalId',
   tokenHash: '$context.authorizer.tokenHash',
-  decisionId: '$context.authorizer.decisionId',
   riskBand: '$context.authorizer.riskBand',
 };
 
@@ -58,7 +60,6 @@ export const HTTP_ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   // HTTP APIs expose simple-response context keys only; the authorizer puts the subject in `sub`.
   principalId: '$context.authorizer.sub',
   tokenHash: '$context.authorizer.tokenHash',
-  decisionId: '$context.authorizer.decisionId',
   riskBand: '$context.authorizer.riskBand',
 };
 

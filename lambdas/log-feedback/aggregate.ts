@@ -38,7 +38,7 @@ export function aggregateFeedback(lines: readonly AccessLogLine[]): CounterUpdat
     const epoch = epochOf(at);
     const prefix = networkPrefix(ip);
     const subject = isSubject(line.principalId) ? line.principalId : undefined;
-    const decided = line.decisionId !== '';
+    const decided = (line.riskBand ?? '') !== '';
     // Our own denials are not the client's errors; counting them would feed a deny back into itself.
     const ownDeny =
       line.status === 403 && (line.riskBand === 'deny' || line.riskBand === 'block' || !decided);

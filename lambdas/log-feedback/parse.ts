@@ -79,7 +79,6 @@ const lineSchema = z.object({
   userAgent: z._default(text, ''),
   principalId: z._default(text, ''),
   tokenHash: z._default(text, ''),
-  decisionId: z._default(text, ''),
   riskBand: z.optional(text),
   label: z.catch(z.optional(z.enum(['human', 'bot'])), undefined),
 });

@@ -122,7 +122,7 @@ export function authFromLine(line: AccessLogLine, timeMs: number): AuthResult {
       },
     };
   }
-  if (line.status === 401 && line.decisionId === '') {
+  if (line.status === 401 && !line.riskBand) {
     return { status: 'failed', reason: 'invalid-signature', detail: 'authorizer 401 in the recorded log' };
   }
   return { status: 'anonymous' };

@@ -384,7 +384,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         userAgent: Object.entries(headers).find(([k]) => k.toLowerCase() === 'user-agent')?.[1] ?? '',
         principalId: principal,
         tokenHash: typeof ctx.tokenHash === 'string' ? ctx.tokenHash : '',
-        decisionId: typeof ctx.decisionId === 'string' ? ctx.decisionId : '',
         ...(typeof ctx.riskBand === 'string' ? { riskBand: ctx.riskBand } : {}),
         ...(sim[SIM_HEADERS.label] === 'human' || sim[SIM_HEADERS.label] === 'bot'
           ? { label: sim[SIM_HEADERS.label] as 'human' | 'bot' }

@@ -202,7 +202,6 @@ export async function runScenario(
       userAgent: String(Object.entries(headers).find(([k]) => k.toLowerCase() === 'user-agent')?.[1] ?? ''),
       principalId: outcome.status === 200 ? outcome.principalId : '',
       tokenHash: typeof ctx.tokenHash === 'string' ? ctx.tokenHash : '',
-      decisionId: typeof ctx.decisionId === 'string' ? ctx.decisionId : '',
       ...(typeof ctx.riskBand === 'string' ? { riskBand: ctx.riskBand } : {}),
       label: req.label,
     });

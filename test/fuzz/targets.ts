@@ -285,7 +285,6 @@ const validLine = fc.record({
     fc.constant('-'),
     fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => n.toString(16).padStart(16, '0')),
   ),
-  decisionId: fc.oneof(fc.constant('-'), fc.uuid()),
   riskBand: fc.constantFrom('allow', 'flag', 'deny', 'block', '-'),
   label: fc.constantFrom('human', 'bot', 'cat'),
 });

@@ -30,7 +30,7 @@ describe('log-feedback handler against DynamoDB Local', () => {
         userAgent: 'x',
         principalId: 'anonymous',
         tokenHash: '-',
-        decisionId: `d${i}`,
+        riskBand: 'allow',
       }),
     );
     // Act
@@ -57,7 +57,7 @@ describe('log-feedback handler against DynamoDB Local', () => {
     };
     setFeedbackStore(failing);
     const event = subscriptionEvent([
-      JSON.stringify({ ip: '198.51.100.1', requestTimeEpoch: Date.now(), status: 404, decisionId: 'd' }),
+      JSON.stringify({ ip: '198.51.100.1', requestTimeEpoch: Date.now(), status: 404, riskBand: 'allow' }),
     ]);
     await expect(feedbackHandler(event)).rejects.toBeInstanceOf(StoreUnavailableError);
     // A delivery that cannot be decoded is dropped, not retried forever.

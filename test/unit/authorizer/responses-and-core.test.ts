@@ -98,7 +98,13 @@ describe('createAuthorize', () => {
     expect(decision).toEqual({
       effect: 'allow',
       principalId: 'user-1',
-      context: { sub: 'user-1', scope: 'read', tokenHash: 'abcd', decisionId: expect.any(String) },
+      context: {
+        sub: 'user-1',
+        scope: 'read',
+        tokenHash: 'abcd',
+        decisionId: expect.any(String),
+        riskBand: 'allow',
+      },
     });
   });
 

@@ -16,7 +16,7 @@ const line = (over: Record<string, unknown> = {}) =>
     userAgent: 'ua',
     principalId: 'anonymous',
     tokenHash: '-',
-    decisionId: 'd-1',
+    riskBand: 'allow',
     ...over,
   });
 
@@ -69,7 +69,7 @@ describe('aggregateFeedback', () => {
 
   it("does not count the authorizer's own 401s and denials as the client's errors twice", () => {
     const updates = aggregateFeedback([
-      parseAccessLogLine(line({ decisionId: '-', status: 401 }))!,
+      parseAccessLogLine(line({ riskBand: '-', status: 401 }))!,
       parseAccessLogLine(line({ status: 403, riskBand: 'deny', principalId: 'bob' }))!,
     ]);
     const ip = updates.find((u) => u.pk === 'ip#203.0.113.9');
