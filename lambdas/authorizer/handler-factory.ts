@@ -7,7 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { isIdentityConfigError } from '../identity/errors';
-import { metrics, publishDecisionMetrics, logger as sharedLogger } from '../shared/observability';
+import { metrics, logger as sharedLogger } from '../shared/observability';
 import type { AuthorizerLogger } from './core';
 import { type NormaliseResult, normaliseHttpEvent, normaliseRestEvent } from './events';
 import { toHttpSimpleResponse, toRestPolicy, unauthorizedError } from './responses';
@@ -48,14 +48,13 @@ function lazyRuntime(options: HandlerOptions, logger: AuthorizerLogger): () => A
 }
 
 /**
- * Metrics at the end of each invocation: what Powertools stored (JWKS failures, surges) and the container's
- * aggregated decision metrics when their flush is due. Unlike Powertools' `logMetrics`, it writes nothing when
- * nothing was recorded (TOKEN events), so no empty-metrics warning line is paid for.
+ * One EMF flush per invocation of what Powertools stored (JWKS failures, surges; decision metrics are aggregated
+ * apart, see `decision-metrics.ts`). Unlike Powertools' `logMetrics`, it writes nothing when nothing was recorded
+ * (TOKEN events), so no empty-metrics warning line is paid for.
  */
 function flushMetrics(): MiddlewareObj {
   const flush = () => {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    publishDecisionMetrics();
   };
   return { after: flush, onError: flush };
 }

@@ -6,7 +6,7 @@ import { Metrics as Names } from './metric-names';
  * (and one more per fired signal) on every decision: at a busy API the metric definitions alone cost more log
  * ingestion than the decision itself. Pure: no SDK, no I/O; the caller writes what {@link drain} returns.
  *
- * Trade-off: counts wait in memory until the next flush. A flush happens at the end of an invocation once
+ * Trade-off: counts wait in memory until the next flush. A flush happens with a decision once
  * {@link FLUSH_INTERVAL_MS} has passed since the last one (at once for the first decision of a quiet container), or
  * {@link URGENT_FLUSH_INTERVAL_MS} when a non-allow decision is waiting. A container that is shut down while idle
  * loses what it had not flushed: at most the last 10 s of allowed decisions, or 1 s of the others. The decision log

@@ -12,19 +12,8 @@ export const metrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
 });
 
-/** Decision metrics of this container, flushed by the handlers at the end of each invocation when due. */
+/** Decision metrics of this container (one aggregate, whichever telemetry instance records). */
 export const decisionMetrics = new DecisionMetrics();
-
-/** Writes the aggregated decision metrics if a flush is due (or `force`). */
-export function publishDecisionMetrics(
-  force = false,
-  namespace: string = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
-  service: string = process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
-): void {
-  for (const document of decisionMetrics.drain(Date.now(), namespace, service, force)) {
-    process.stdout.write(`${JSON.stringify(document)}\n`);
-  }
-}
 
 /**
  * The engine's telemetry over Powertools: one compact structured line per decision, decision metrics aggregated per
@@ -36,6 +25,8 @@ export class PowertoolsTelemetry implements EngineTelemetry {
     private readonly log: Logger = logger,
     private readonly m: Metrics = metrics,
     private readonly aggregate: DecisionMetrics = decisionMetrics,
+    private readonly namespace: string = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
+    private readonly service: string = process.env.POWERTOOLS_SERVICE_NAME ?? 'gatewarden',
   ) {}
 
   decision(record: DecisionRecord): void {
@@ -43,6 +34,11 @@ export class PowertoolsTelemetry implements EngineTelemetry {
     // and every request pays for it.
     process.stdout.write(`${JSON.stringify(decisionLine(record))}\n`);
     this.aggregate.record(record);
+    // Flushed here, when due, rather than by the handler: any process that decides (Lambda, simulator, bench)
+    // keeps the aggregate bounded by time.
+    for (const document of this.aggregate.drain(Date.now(), this.namespace, this.service)) {
+      process.stdout.write(`${JSON.stringify(document)}\n`);
+    }
   }
 
   storeFailure(info: { failMode: 'open' | 'closed'; error: string; elapsedMs: number }): void {

@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DecisionRecord } from '../../../lambdas/engine/engine';
 import {
   DecisionMetrics,
   FLUSH_INTERVAL_MS,
   URGENT_FLUSH_INTERVAL_MS,
 } from '../../../lambdas/shared/decision-metrics';
-import { decisionLine } from '../../../lambdas/shared/observability';
+import { decisionLine, PowertoolsTelemetry } from '../../../lambdas/shared/observability';
 
 const record = (overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
   decisionId: 'req-1',
@@ -154,5 +154,38 @@ describe('decisionLine', () => {
         { name: 'volume-subject', contribution: 3, observed: 12, threshold: 120, reason: '12 requests' },
       ],
     });
+  });
+});
+
+describe('PowertoolsTelemetry', () => {
+  it('writes one line per decision and the aggregated metrics with the first decision that finds them due', () => {
+    // Arrange
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const telemetry = new PowertoolsTelemetry(
+      undefined,
+      undefined,
+      new DecisionMetrics(),
+      'Gatewarden',
+      'gw',
+    );
+
+    // Act
+    try {
+      telemetry.decision(record());
+      telemetry.decision(record({ requestId: 'req-2', decisionId: 'req-2' }));
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess: decision 1, its metrics (a quiet container flushes at once), decision 2 (held for 10 s).
+    const parsed = written.map((w) => JSON.parse(w) as Record<string, unknown>);
+    expect(
+      parsed.map((p) => p.message ?? Object.keys(p).find((k) => k !== '_aws' && k !== 'service')),
+    ).toEqual(['decision', 'Band', 'Signal', 'DecisionLatency', 'decision']);
+    expect(parsed[1]).toMatchObject({ service: 'gw', Band: 'allow', Decision: 1 });
   });
 });
