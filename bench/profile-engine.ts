@@ -4,7 +4,7 @@
  *   PATH=$PWD/node_modules/.bin:$PATH node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile-engine.ts
  */
 import { startTokenIssuer } from '../lib/local/token-issuer';
-import { engineCpuUsPerDecision } from './cpu';
+import { cpuFigures } from './cpu';
 import {
   MEASURED_REQUESTS,
   makeClients,
@@ -37,9 +37,15 @@ try {
     REQUESTS_PER_SECOND,
     random,
   );
-  const us = await engineCpuUsPerDecision(warmup, measured, passes);
+  const { engineUs, rs256Us } = await cpuFigures(
+    warmup,
+    measured,
+    measured.map((m) => m.client.token),
+    issuer.keys[0]!.publicJwk,
+    passes,
+  );
   console.log(
-    `engine CPU µs / decision: ${us.toFixed(1)} (${MEASURED_REQUESTS} requests, median of ${passes})`,
+    `engine CPU µs / decision ${engineUs.toFixed(1)}, RS256 verify µs ${rs256Us.toFixed(1)}, ratio ${(engineUs / rs256Us).toFixed(2)} (${MEASURED_REQUESTS} requests, median of ${passes})`,
   );
 } finally {
   await issuer.close();

@@ -9,7 +9,7 @@ import { restRequestEvent } from '../lib/local/events';
 import { startTokenIssuer } from '../lib/local/token-issuer';
 import { bundle, coldImportMs, nodeVersion } from './bundle';
 import { costPerMillion, LAMBDA_MEMORY_MB, PRICES } from './cost';
-import { engineCpuUsPerDecision, rs256VerifyUs } from './cpu';
+import { cpuFigures } from './cpu';
 import { accessLogLine, BATCH_MS, FeedbackPath } from './feedback';
 import { LogCapture } from './log-capture';
 import { table, targets } from './report';
@@ -226,8 +226,9 @@ async function main(): Promise<void> {
 
     // CPU alone.
     say('CPU: risk engine with an in-memory store, RS256 verify…');
-    const cpuPerDecision = await engineCpuUsPerDecision(warmup, measured);
-    const verifyUs = rs256VerifyUs(
+    const { engineUs: cpuPerDecision, rs256Us: verifyUs } = await cpuFigures(
+      warmup,
+      measured,
       measured.map((m) => m.client.token),
       issuer.keys[0]!.publicJwk,
     );

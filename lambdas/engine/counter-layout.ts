@@ -41,38 +41,73 @@ export interface CounterUpdate {
 
 export type Item = Readonly<Record<string, unknown>>;
 
-/** Sliding-window count of `kind` over `windowSeconds` ending at `nowSeconds`. */
-export function windowCount(
-  item: Item | undefined,
+/** Sliding-window counts of every bucket kind, over the short and the long window. */
+export interface WindowCounts {
+  readonly short: Readonly<Record<BucketKind, number>>;
+  readonly long: Readonly<Record<BucketKind, number>>;
+}
+
+const KIND_CODES: ReadonlyMap<number, BucketKind> = new Map(
+  (['r', 'a', 'f', 'h', 'x', 'i'] as const).map((k) => [k.charCodeAt(0), k]),
+);
+
+/** Adds `value` for a bucket `minutesAgo` old to a window of `full` whole buckets ending now. */
+function addToWindow(
+  into: Record<BucketKind, number>,
   kind: BucketKind,
-  nowSeconds: number,
-  windowSeconds: number,
-): number {
-  if (!item) return 0;
-  const minute = minuteOf(nowSeconds);
-  const full = Math.max(1, Math.round(windowSeconds / BUCKET_SECONDS));
-  const names = bucketNamesBack(kind, minute, full);
-  let total = 0;
-  for (let k = 0; k < full; k += 1) total += num(item[names[k]!]);
+  minutesAgo: number,
+  full: number,
+  value: number,
+  leaving: number,
+): void {
+  if (minutesAgo < full) into[kind] += value;
   // The bucket that is leaving the window counts for the share of it still inside.
-  const elapsed = (nowSeconds - minute * BUCKET_SECONDS) / BUCKET_SECONDS;
-  total += num(item[names[full]!]) * (1 - elapsed);
-  return total;
+  else if (minutesAgo === full) into[kind] += value * leaving;
 }
 
 /**
- * Attribute names of `kind` for `minute`, `minute - 1`, … `minute - back`. Every decision reads the same few dozen
- * names within a minute, so they are built once per kind and minute instead of on every read.
+ * Sliding-window counts of every kind in `item` for both windows, in one pass over its attributes (a decision reads a
+ * dozen of them). A window of W seconds sums the last round(W / 60) minute buckets, the oldest weighted by the part
+ * still inside; buckets from the future (clock skew) are ignored.
  */
-const bucketNameCache = new Map<BucketKind, { minute: number; names: string[] }>();
-function bucketNamesBack(kind: BucketKind, minute: number, back: number): readonly string[] {
-  let cached = bucketNameCache.get(kind);
-  if (cached?.minute !== minute) {
-    cached = { minute, names: [] };
-    bucketNameCache.set(kind, cached);
+export function windowCounts(
+  item: Item | undefined,
+  nowSeconds: number,
+  shortSeconds: number,
+  longSeconds: number,
+): WindowCounts {
+  const short = emptyKinds();
+  const long = emptyKinds();
+  if (!item) return { short, long };
+  const minute = minuteOf(nowSeconds);
+  const shortFull = Math.max(1, Math.round(shortSeconds / BUCKET_SECONDS));
+  const longFull = Math.max(1, Math.round(longSeconds / BUCKET_SECONDS));
+  const leaving = 1 - (nowSeconds - minute * BUCKET_SECONDS) / BUCKET_SECONDS;
+  for (const name in item) {
+    const kind = KIND_CODES.get(name.charCodeAt(0));
+    if (kind === undefined || name.length < 2) continue;
+    let m = 0;
+    let digits = true;
+    for (let i = 1; i < name.length; i += 1) {
+      const c = name.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) {
+        digits = false;
+        break;
+      }
+      m = m * 10 + c;
+    }
+    if (!digits) continue;
+    const ago = minute - m;
+    if (ago < 0 || ago > Math.max(shortFull, longFull)) continue;
+    const value = num(item[name]);
+    addToWindow(short, kind, ago, shortFull, value, leaving);
+    addToWindow(long, kind, ago, longFull, value, leaving);
   }
-  for (let k = cached.names.length; k <= back; k += 1) cached.names.push(bucketAttr(kind, minute - k));
-  return cached.names;
+  return { short, long };
+}
+
+export function emptyKinds(): Record<BucketKind, number> {
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
 }
 
 /** Estimated distinct values in the current and previous 10-minute epochs. */
@@ -166,29 +201,45 @@ export class UpdateBuilder {
   }
 
   /** Adds everything `other` holds into this builder (used to put back a write that failed). */
-  mergeFrom(other: UpdateBuilder): this {
-    for (const [a, n] of Object.entries(other.adds)) this.add(a, n);
-    for (const [a, slots] of Object.entries(other.sets)) for (const slot of slots) this.addToSet(a, slot);
-    for (const [a, v] of Object.entries(other.ifNotExists))
-      if (!(a in this.ifNotExists)) this.setIfNotExists(a, v);
-    for (const [a, v] of Object.entries(other.plain)) if (!(a in this.plain)) this.set(a, v);
+  /**
+   * Adds `other`'s changes to this builder. Counts and set members add up; an if-not-exists value already here
+   * stays; for plain values (journey marks) the newer builder wins: `other` when `newer` (a later request), else
+   * this one (a failed earlier batch put back under the counts gathered since).
+   */
+  mergeFrom(other: UpdateBuilder, { newer = false }: { newer?: boolean } = {}): this {
+    for (const a in other.adds) this.add(a, other.adds[a]!);
+    for (const a in other.sets) for (const slot of other.sets[a]!) this.addToSet(a, slot);
+    for (const a in other.ifNotExists)
+      if (!(a in this.ifNotExists)) this.setIfNotExists(a, other.ifNotExists[a]!);
+    for (const a in other.plain) if (newer || !(a in this.plain)) this.set(a, other.plain[a]!);
     return this;
   }
 
-  /** The item as it will be once this builder is applied to `item` (what a write would return). */
-  overlay(item: Item | undefined): Item {
+  /** The item as it will be once this builder is applied to `item` (what a write would return); `item` is kept. */
+  overlay(item: Item | undefined): Record<string, unknown> {
     const out: Record<string, unknown> = { ...(item ?? {}) };
-    for (const [a, n] of Object.entries(this.adds)) out[a] = num(out[a]) + n;
-    for (const [a, slots] of Object.entries(this.sets)) {
-      const merged = new Set<number>();
+    // Sets are copied before they are added to: the item's own sets stay as they were.
+    for (const a in this.sets) {
       const cur = out[a];
-      if (cur instanceof Set || Array.isArray(cur)) for (const v of cur) merged.add(Number(v));
-      for (const slot of slots) merged.add(slot);
-      out[a] = merged;
+      out[a] = new Set<number>(cur instanceof Set || Array.isArray(cur) ? [...cur].map(Number) : []);
     }
-    for (const [a, v] of Object.entries(this.ifNotExists)) if (out[a] === undefined) out[a] = v;
-    for (const [a, v] of Object.entries(this.plain)) out[a] = v;
-    return out;
+    return this.applyTo(out);
+  }
+
+  /** Applies this builder to `target` in place, as a write would. */
+  applyTo(target: Record<string, unknown>): Record<string, unknown> {
+    for (const a in this.adds) target[a] = num(target[a]) + this.adds[a]!;
+    for (const a in this.sets) {
+      let cur = target[a];
+      if (!(cur instanceof Set)) {
+        cur = new Set<number>(Array.isArray(cur) ? cur.map(Number) : []);
+        target[a] = cur;
+      }
+      for (const slot of this.sets[a]!) (cur as Set<number>).add(slot);
+    }
+    for (const a in this.ifNotExists) if (target[a] === undefined) target[a] = this.ifNotExists[a];
+    for (const a in this.plain) target[a] = this.plain[a];
+    return target;
   }
 
   build(expiresAt: number): CounterUpdate {

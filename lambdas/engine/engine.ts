@@ -17,11 +17,13 @@ import {
   setAttr,
   staleAttributes,
   UpdateBuilder,
-  windowCount,
+  type WindowCounts,
+  windowCounts,
 } from './counter-layout';
 import { automationFingerprint } from './detectors/automation';
 import { findInjections } from './detectors/malicious-input';
 import { BlockCache, LocalCounters, SurgeTracker } from './local-state';
+import { Lru } from './lru';
 import { fnv1a, networkPrefix } from './network';
 import { type CounterStore, isStoreUnavailable } from './ports';
 import {
@@ -121,6 +123,8 @@ interface SyncState {
   firstPendingAt: number;
   lastSyncAt: number;
   item: Item | undefined;
+  /** `item` with `pending` applied (what the decisions between syncs read); undefined until first needed. */
+  view: Record<string, unknown> | undefined;
   reads: ReadonlyMap<string, Item>;
   readKeys: string;
 }
@@ -155,7 +159,8 @@ export class RiskEngine implements Decider {
   /** Stale attribute names seen in the last response per item, removed by the next write. */
   private readonly staleByKey = new Map<string, string[]>();
   private wasUnderAttack = false;
-  private readonly syncs = new Map<string, SyncState>();
+  /** Per-client sync state; the stalest client is dropped past MAX_SYNC_KEYS. */
+  private readonly syncs = new Lru<SyncState>(MAX_SYNC_KEYS);
 
   constructor(options: RiskEngineOptions) {
     this.policy = options.policy;
@@ -351,7 +356,8 @@ export class RiskEngine implements Decider {
     const readKeys = reads.map((r) => r.pk).join('|');
 
     const sync = this.syncState(primaryId, primary.sk, now);
-    const upd = sync.pending;
+    // This request's counts, added to the pending ones (and to the decision view, when one is kept).
+    const upd = new UpdateBuilder(primary.pk, primary.sk);
     upd.add(bucketAttr('r', minute), 1);
     if (isHead) upd.add(bucketAttr('h', minute), 1);
     if (injections.length > 0) upd.add(bucketAttr('i', minute), 1);
@@ -360,6 +366,7 @@ export class RiskEngine implements Decider {
     for (const j of this.policy.journeys) {
       if (routeMatches(j.after, request.route)) upd.set(journeyMark(j.afterPattern), Math.floor(now));
     }
+    sync.pending.mergeFrom(upd, { newer: true });
     sync.pendingCount += 1;
     const mustSync =
       now - sync.lastSyncAt >= SYNC_SECONDS ||
@@ -374,6 +381,7 @@ export class RiskEngine implements Decider {
       const batch = sync.pending;
       sync.pending = new UpdateBuilder(primary.pk, primary.sk);
       sync.pendingCount = 0;
+      sync.view = undefined;
       batch
         .setIfNotExists('firstSeen', Math.floor(sync.firstPendingAt))
         .remove(this.staleByKey.get(primaryId) ?? []);
@@ -383,13 +391,17 @@ export class RiskEngine implements Decider {
         const out = await this.exchangeWithinBudget(batch.build(ttl), reads);
         updated = out.updated;
         readItems = out.read;
+        this.noteStale(primaryId, out.updated, now);
         sync.item = out.updated;
+        // A view built by a concurrent decision during the round trip predates this item.
+        sync.view = undefined;
         sync.reads = out.read;
         sync.readKeys = readKeys;
         sync.lastSyncAt = now;
       } catch (error) {
         // Keep the counts for the next sync; apply the route's fail mode now.
         sync.pending.mergeFrom(batch);
+        sync.view = undefined;
         const elapsedMs = Math.round(performance.now() - storeStarted);
         const message = isStoreUnavailable(error) ? error.message : String(error);
         this.telemetry.storeFailure({ failMode: settings.failMode, error: message, elapsedMs });
@@ -418,13 +430,12 @@ export class RiskEngine implements Decider {
         };
       }
     } else {
-      updated = sync.pending.overlay(sync.item);
+      // The snapshot with every pending count applied: built once after a sync, then kept up to date in place.
+      if (sync.view) upd.applyTo(sync.view);
+      else sync.view = sync.pending.overlay(sync.item);
+      updated = sync.view;
       readItems = sync.reads;
     }
-    const stale = staleAttributes(updated, now, windowLong);
-    if (stale.length > 0) this.staleByKey.set(primaryId, stale);
-    else this.staleByKey.delete(primaryId);
-    if (this.staleByKey.size > 10_000) this.staleByKey.clear();
     const ipItem = subject ? (ip ? readItems.get(counterKey('ip', ip).pk) : undefined) : updated;
     const prefixItem = prefix ? readItems.get(counterKey('prefix', prefix).pk) : undefined;
     const tokenItem = subject && tokenHash ? readItems.get(counterKey('token', tokenHash).pk) : undefined;
@@ -463,10 +474,11 @@ export class RiskEngine implements Decider {
     const short = this.policy.windows.shortSeconds;
     const idItem = updated;
     const max = Math.max;
-    const ipStats = {
-      short: ipVolume(ipItem, this.local, ipKey, now, short, subject !== undefined),
-      long: ipVolume(ipItem, this.local, ipKey, now, windowLong, subject !== undefined),
-    };
+    const idCounts = this.counts(idItem, idKey, now);
+    const ipCounts = ipItem === idItem && ipKey === idKey ? idCounts : this.counts(ipItem, ipKey, now);
+    const prefixCounts = this.counts(prefixItem, prefixKey, now);
+    // Per IP, authenticated requests (`a`) add to the anonymous ones only when the caller is authenticated.
+    const ipVolume = (w: Readonly<Record<BucketKind, number>>) => w.r + (subject !== undefined ? w.a : 0);
     const idFirstSeen = num(idItem?.firstSeen) || this.local.firstSeen(idKey) || now;
     const known = this.surge.surgeStart === undefined || idFirstSeen < this.surge.surgeStart;
     const idStats = this.local.idStats(`${idKey}|${request.route}`, now);
@@ -479,21 +491,18 @@ export class RiskEngine implements Decider {
         return !(at > 0 && now - at <= j.withinSeconds);
       })
       .map((j) => `${j.afterPattern} before ${j.routePattern}`);
-    // Whichever saw more of a count in a window: the shared item or this container (never their sum).
-    const seen = (item: Item | undefined, key: string, kind: BucketKind, window: number): number =>
-      max(windowCount(item, kind, now, window), this.local.count(key, kind, now, window));
     const view: CounterView = {
       authenticated: subject !== undefined,
-      ipShort: ipStats.short,
-      ipLong: ipStats.long,
-      prefixShort: seen(prefixItem, prefixKey, 'r', short),
-      prefixLong: seen(prefixItem, prefixKey, 'r', windowLong),
-      subjectShort: subject ? seen(idItem, idKey, 'r', short) : 0,
-      subjectLong: subject ? seen(idItem, idKey, 'r', windowLong) : 0,
+      ipShort: ipVolume(ipCounts.short),
+      ipLong: ipVolume(ipCounts.long),
+      prefixShort: prefixCounts.short.r,
+      prefixLong: prefixCounts.long.r,
+      subjectShort: subject ? idCounts.short.r : 0,
+      subjectLong: subject ? idCounts.long.r : 0,
       tokenShort: tokenHash ? this.local.count(tokKey, 'r', now, short) : 0,
       clientShort: clientKey ? this.local.count(clientKey, 'r', now, short) : 0,
-      ipFailures: seen(ipItem, ipKey, 'f', windowLong),
-      prefixFailures: seen(prefixItem, prefixKey, 'f', windowLong),
+      ipFailures: ipCounts.long.f,
+      prefixFailures: prefixCounts.long.f,
       distinctIpsForIdentity: subject
         ? max(
             distinctCount(idItem, 'ips', now),
@@ -503,10 +512,10 @@ export class RiskEngine implements Decider {
         : 0,
       distinctSubjectsOnIp: max(distinctCount(ipItem, 'sub', now), this.local.distinct(ipKey, 'subs', now)),
       oneShotTokensOnPrefix: this.local.oneShot(prefixKey, 'toks', now, ONE_SHOT_AGE_SECONDS),
-      identityRequests: seen(idItem, idKey, 'r', windowLong),
-      identityHeads: seen(idItem, idKey, 'h', windowLong),
-      identityErrors: seen(idItem, idKey, 'x', windowLong),
-      identityInjections: seen(idItem, idKey, 'i', windowLong),
+      identityRequests: idCounts.long.r,
+      identityHeads: idCounts.long.h,
+      identityErrors: idCounts.long.x,
+      identityInjections: idCounts.long.i,
       // Density needs the ids themselves, which only this container holds; the shared sketch cannot say it.
       distinctIds: idStats.distinct,
       idDensity: idStats.density,
@@ -581,33 +590,25 @@ export class RiskEngine implements Decider {
 
   private syncState(pk: string, sk: string, now: number): SyncState {
     let st = this.syncs.get(pk);
-    if (st) {
-      // Most recently used last, so eviction below drops the stalest client.
-      this.syncs.delete(pk);
-      this.syncs.set(pk, st);
-      return st;
-    }
+    if (st) return st;
     st = {
       pending: new UpdateBuilder(pk, sk),
       pendingCount: 0,
       firstPendingAt: now,
       lastSyncAt: Number.NEGATIVE_INFINITY,
       item: undefined,
+      view: undefined,
       reads: new Map(),
       readKeys: '',
     };
     this.syncs.set(pk, st);
-    if (this.syncs.size > MAX_SYNC_KEYS) {
-      const oldest = this.syncs.keys().next();
-      if (!oldest.done) this.syncs.delete(oldest.value);
-    }
     return st;
   }
 
   /** Writes every pending count now (tests, and a container about to be retired). */
   async flush(): Promise<void> {
     const updates = [];
-    for (const [pk, st] of this.syncs) {
+    for (const [pk, st] of this.syncs.entries()) {
       if (st.pendingCount === 0) continue;
       const ttl =
         Math.ceil(st.firstPendingAt) + Math.max(this.policy.windows.longSeconds, COUNTER_TTL_SECONDS);
@@ -625,6 +626,8 @@ export class RiskEngine implements Decider {
     tokenHash: string | undefined,
     subject: string | undefined,
   ) {
+    // Most containers hold no block at all: no keys to build.
+    if (this.blocks.size === 0) return undefined;
     const keys = [
       ip && `ip#${ip}`,
       prefix && `prefix#${prefix}`,
@@ -771,6 +774,25 @@ export class RiskEngine implements Decider {
   }
 
   /** Counts a failed or missing authentication against the IP (one write) and blocks floods of them. */
+  /** Remembers which attributes of an item the next write to it should remove (read once per sync). */
+  private noteStale(pk: string, item: Item | undefined, now: number): void {
+    const stale = staleAttributes(item, now, this.policy.windows.longSeconds);
+    if (stale.length > 0) this.staleByKey.set(pk, stale);
+    else this.staleByKey.delete(pk);
+    if (this.staleByKey.size > 10_000) this.staleByKey.clear();
+  }
+
+  /**
+   * Short- and long-window counts of every kind for one scope: per kind and window, whichever saw more, the shared
+   * item or this container (never their sum: the container's own requests are in both).
+   */
+  private counts(item: Item | undefined, key: string, now: number): WindowCounts {
+    const { shortSeconds, longSeconds } = this.policy.windows;
+    const shared = windowCounts(item, now, shortSeconds, longSeconds);
+    const local = this.local.windowCounts(key, now, shortSeconds, longSeconds);
+    return { short: maxOfKinds(shared.short, local.short), long: maxOfKinds(shared.long, local.long) };
+  }
+
   /**
    * One counting round trip within the store budget. A timer cleared on completion, not `AbortSignal.timeout`:
    * that one fires (and builds an exception) for every call, even long after the call succeeded.
@@ -825,6 +847,7 @@ export class RiskEngine implements Decider {
         prefix ? [counterKey('prefix', prefix)] : [],
       );
       ipItem = out.updated;
+      this.noteStale(key.pk, out.updated, now);
       prefixItem = prefix ? out.read.get(counterKey('prefix', prefix).pk) : undefined;
       if (this.policy.mode !== 'shadow') {
         this.sharedBlock(now, ipItem, ipItem, prefixItem, undefined, undefined, ip, prefix, undefined);
@@ -835,14 +858,8 @@ export class RiskEngine implements Decider {
     }
     const view: CounterView = {
       ...EMPTY_VIEW,
-      ipFailures: Math.max(
-        windowCount(ipItem, 'f', now, windowLong),
-        this.local.count(ipKey, 'f', now, windowLong),
-      ),
-      prefixFailures: Math.max(
-        windowCount(prefixItem, 'f', now, windowLong),
-        this.local.count(prefixKey, 'f', now, windowLong),
-      ),
+      ipFailures: this.counts(ipItem, ipKey, now).long.f,
+      prefixFailures: this.counts(prefixItem, prefixKey, now).long.f,
       distinctSubjectsOnIp: Math.max(
         distinctCount(ipItem, 'sub', now),
         this.local.distinct(ipKey, 'subs', now),
@@ -906,17 +923,18 @@ const NO_FEATURES: RequestFeatures = {
 };
 
 /** Requests per IP: anonymous ones for an anonymous caller; all of them for an authenticated one. */
-function ipVolume(
-  item: Item | undefined,
-  local: LocalCounters,
-  key: string,
-  now: number,
-  window: number,
-  authenticated: boolean,
-): number {
-  const anonymous = Math.max(windowCount(item, 'r', now, window), local.count(key, 'r', now, window));
-  if (!authenticated) return anonymous;
-  return anonymous + Math.max(windowCount(item, 'a', now, window), local.count(key, 'a', now, window));
+function maxOfKinds(
+  a: Readonly<Record<BucketKind, number>>,
+  b: Readonly<Record<BucketKind, number>>,
+): Record<BucketKind, number> {
+  return {
+    r: Math.max(a.r, b.r),
+    a: Math.max(a.a, b.a),
+    f: Math.max(a.f, b.f),
+    h: Math.max(a.h, b.h),
+    x: Math.max(a.x, b.x),
+    i: Math.max(a.i, b.i),
+  };
 }
 
 function deny(principalId: string, context: Record<string, string | number | boolean>): Decision {

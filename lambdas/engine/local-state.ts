@@ -1,4 +1,5 @@
-import { BUCKET_SECONDS, type BucketKind, minuteOf } from './counter-layout';
+import { BUCKET_SECONDS, type BucketKind, emptyKinds, minuteOf, type WindowCounts } from './counter-layout';
+import { Lru } from './lru';
 
 /**
  * Per-container memory: counters for every scope, a block cache and the surge tracker. It covers the seconds before
@@ -21,49 +22,6 @@ const MAX_IDS = 512;
 
 function emptyCounts(): Record<BucketKind, number> {
   return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
-}
-
-/**
- * A bounded map that evicts the least recently used keys. Recency is refreshed lazily: a key is moved to the young
- * end only when a quarter of the capacity has been inserted since its last move, so hot keys cost a plain lookup
- * while any key used within the last three quarters of the capacity's insertions is never evicted.
- */
-class Lru<V> {
-  private readonly map = new Map<string, { value: V; movedAt: number }>();
-  private inserted = 0;
-  private readonly slack: number;
-  constructor(private readonly max: number) {
-    this.slack = Math.max(1, Math.floor(max / 4));
-  }
-  /** Reads without refreshing recency: decisions read many counters per request, and only writes mark use. */
-  peek(key: string): V | undefined {
-    return this.map.get(key)?.value;
-  }
-  get(key: string): V | undefined {
-    const e = this.map.get(key);
-    if (e === undefined) return undefined;
-    if (this.inserted - e.movedAt >= this.slack) {
-      this.map.delete(key);
-      e.movedAt = this.inserted;
-      this.map.set(key, e);
-    }
-    return e.value;
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.inserted += 1;
-    this.map.set(key, { value, movedAt: this.inserted });
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-  get size(): number {
-    return this.map.size;
-  }
 }
 
 export class LocalCounters {
@@ -120,6 +78,36 @@ export class LocalCounters {
     const elapsed = (now - m * BUCKET_SECONDS) / BUCKET_SECONDS;
     total += (s.buckets.get(m - full)?.[kind] ?? 0) * (1 - elapsed);
     return total;
+  }
+
+  /** Counts of every kind for both windows in one pass (same approximation as {@link count}). */
+  windowCounts(key: string, now: number, shortSeconds: number, longSeconds: number): WindowCounts {
+    const short = emptyKinds();
+    const long = emptyKinds();
+    const s = this.keys.peek(key);
+    if (!s) return { short, long };
+    const m = minuteOf(now);
+    const shortFull = Math.max(1, Math.round(shortSeconds / BUCKET_SECONDS));
+    const longFull = Math.max(1, Math.round(longSeconds / BUCKET_SECONDS));
+    const leaving = 1 - (now - m * BUCKET_SECONDS) / BUCKET_SECONDS;
+    for (const [minute, counts] of s.buckets) {
+      const ago = m - minute;
+      if (ago < 0) continue;
+      for (const [into, full] of [
+        [short, shortFull],
+        [long, longFull],
+      ] as const) {
+        const weight = ago < full ? 1 : ago === full ? leaving : 0;
+        if (weight === 0) continue;
+        into.r += counts.r * weight;
+        into.a += counts.a * weight;
+        into.f += counts.f * weight;
+        into.h += counts.h * weight;
+        into.x += counts.x * weight;
+        into.i += counts.i * weight;
+      }
+    }
+    return { short, long };
   }
 
   /** Notes a distinct value (IP, subject, token) seen with `key`. */
@@ -264,6 +252,10 @@ export class BlockCache {
 
   delete(key: string): void {
     this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 }
 
