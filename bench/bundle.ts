@@ -56,25 +56,32 @@ export async function bundle(
 }
 
 /**
- * Median wall time of importing `file` in a fresh Node 24 process (the Lambda init phase of a cold start, minus the
- * runtime's own bootstrap), over `runs` processes. Includes loading the external SDK from node_modules.
+ * Median wall time of importing each file in a fresh Node 24 process (the Lambda init phase of a cold start, minus
+ * the runtime's own bootstrap), over `runs` processes per file, the files taking turns so a slow spell of a shared
+ * machine weighs on all of them alike. Includes loading the external SDK from node_modules.
  */
-export function coldImportMs(file: string, env: Record<string, string>, runs = 7): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
-  const times: number[] = [];
+export function coldImportMs(files: readonly string[], env: Record<string, string>, runs = 9): number[] {
+  const times: number[][] = files.map(() => []);
   for (let i = 0; i < runs; i += 1) {
-    const out = spawnSync(NODE, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
+    files.forEach((file, f) => {
+      times[f]!.push(importOnce(file, env));
     });
-    const ms = Number(out.stdout.trim().split('\n').at(-1));
-    if (out.status !== 0 || !Number.isFinite(ms)) {
-      throw new Error(`cold import of ${file} failed: ${out.stderr.slice(0, 500)}`);
-    }
-    times.push(ms);
   }
-  return percentile(times, 50);
+  return times.map((t) => percentile(t, 50));
+}
+
+function importOnce(file: string, env: Record<string, string>): number {
+  const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+  const out = spawnSync(NODE, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const ms = Number(out.stdout.trim().split('\n').at(-1));
+  if (out.status !== 0 || !Number.isFinite(ms)) {
+    throw new Error(`cold import of ${file} failed: ${out.stderr.slice(0, 500)}`);
+  }
+  return ms;
 }
 
 /** The version of the Node used for cold imports. */

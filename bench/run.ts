@@ -246,8 +246,7 @@ async function main(): Promise<void> {
     };
     const gwBundle = await bundle('lambdas/authorizer/rest.ts', 'gatewarden-rest');
     const peerBundle = await bundle('bench/peer/handler.ts', 'peer');
-    const gwInit = coldImportMs(gwBundle.file, importEnv);
-    const peerInit = coldImportMs(peerBundle.file, importEnv);
+    const [gwInit, peerInit] = coldImportMs([gwBundle.file, peerBundle.file], importEnv) as [number, number];
 
     // Capacity and cost.
     const n = MEASURED_REQUESTS;
