@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const floorS = new Sample();
     const restS = new Sample();
     const peerS = new Sample();
-    const outcomes = { restAllowed: 0, restOther: 0, peerAllowed: 0, peerOther: 0 };
+    const outcomes = { restAllowed: 0, restOther: 0, restWarmupRefused: 0, peerAllowed: 0, peerOther: 0 };
 
     const runFloor = async (items: readonly WorkItem[], s?: Sample) => {
       for (const item of items) {
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
         else await call();
         const ok = (result as { policyDocument?: { Statement?: { Effect?: string }[] } })?.policyDocument
           ?.Statement?.[0]?.Effect;
+        if (!s && ok !== 'Allow') outcomes.restWarmupRefused += 1;
         if (s) {
           if (ok === 'Allow') outcomes.restAllowed += 1;
           else outcomes.restOther += 1;
@@ -329,6 +330,8 @@ async function main(): Promise<void> {
       outcomes: {
         rest_allowed: outcomes.restAllowed,
         rest_other: outcomes.restOther,
+        // Refused during warm-up: a container under 2 minutes old sees the warm-up as a surge of new clients.
+        rest_warmup_refused: outcomes.restWarmupRefused,
         rest_fail_open: gw.telemetry.failOpen,
         peer_allowed: outcomes.peerAllowed,
         peer_other: outcomes.peerOther,
