@@ -5,38 +5,12 @@
  */
 import { startTokenIssuer } from '../lib/local/token-issuer';
 import { cpuFigures } from './cpu';
-import {
-  MEASURED_REQUESTS,
-  makeClients,
-  makeRequests,
-  prng,
-  REQUESTS_PER_SECOND,
-  SUBJECTS,
-  USES_PER_TOKEN,
-  WARMUP_REQUESTS_PER_SECOND,
-  WARMUP_SUBJECTS,
-} from './workload';
+import { benchWorkload, MEASURED_REQUESTS } from './workload';
 
 const passes = Number(process.argv[2] ?? 10);
 const issuer = await startTokenIssuer({ keys: [{ kid: 'rs-1', alg: 'RS256' }] });
 try {
-  const random = prng(9);
-  const start = Date.now();
-  const warmup = makeRequests(
-    await makeClients(issuer, WARMUP_SUBJECTS, 'warm', random),
-    USES_PER_TOKEN,
-    start,
-    WARMUP_REQUESTS_PER_SECOND,
-    random,
-  );
-  const measuredStart = warmup.at(-1)!.timeMs + 1000;
-  const measured = makeRequests(
-    await makeClients(issuer, SUBJECTS, 'user', random),
-    USES_PER_TOKEN,
-    measuredStart,
-    REQUESTS_PER_SECOND,
-    random,
-  );
+  const { warmup, measured } = await benchWorkload(issuer);
   const { engineUs, rs256Us } = await cpuFigures(
     warmup,
     measured,

@@ -16,16 +16,12 @@ import { table, targets } from './report';
 import { cpuSince, percentile, round, Sample } from './stats';
 import { createFloor, createGatewarden, createGatewardenTable, createPeer } from './systems';
 import {
+  benchWorkload,
   MEASURED_REQUESTS,
-  makeClients,
-  makeRequests,
-  prng,
   REQUESTS_PER_SECOND,
   SUBJECTS,
   toEvent,
   USES_PER_TOKEN,
-  WARMUP_REQUESTS_PER_SECOND,
-  WARMUP_SUBJECTS,
   type WorkItem,
 } from './workload';
 
@@ -58,14 +54,8 @@ async function main(): Promise<void> {
     const feedback = new FeedbackPath(feedbackStore);
 
     // Workload.
-    const random = prng(9);
     say('signing tokens…');
-    const warmClients = await makeClients(issuer, WARMUP_SUBJECTS, 'warm', random);
-    const clients = await makeClients(issuer, SUBJECTS, 'user', random);
-    const start = Date.now();
-    const warmup = makeRequests(warmClients, USES_PER_TOKEN, start, WARMUP_REQUESTS_PER_SECOND, random);
-    const measuredStart = warmup.at(-1)!.timeMs + 1000;
-    const measured = makeRequests(clients, USES_PER_TOKEN, measuredStart, REQUESTS_PER_SECOND, random);
+    const { warmup, measured } = await benchWorkload(issuer);
 
     const floorS = new Sample();
     const restS = new Sample();
@@ -338,7 +328,7 @@ async function main(): Promise<void> {
       },
       workload: {
         subjects: SUBJECTS,
-        ips: new Set(clients.map((c) => c.ip)).size,
+        ips: new Set(measured.map((m) => m.client.ip)).size,
         measured_requests: n,
         uses_per_token: USES_PER_TOKEN,
         warmup_requests: warmup.length,

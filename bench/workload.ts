@@ -162,3 +162,22 @@ export function toEvent(item: WorkItem): Record<string, unknown> {
     timeMs: item.timeMs,
   });
 }
+
+/**
+ * The benchmark's traffic: warm-up requests from WARMUP_SUBJECTS clients, then the measured requests from SUBJECTS
+ * others, each token used USES_PER_TOKEN times; seeded, so every run and tool sees the same requests.
+ */
+export async function benchWorkload(
+  issuer: TokenIssuer,
+  seed = 9,
+): Promise<{ warmup: WorkItem[]; measured: WorkItem[] }> {
+  const random = prng(seed);
+  const warmClients = await makeClients(issuer, WARMUP_SUBJECTS, 'warm', random);
+  const clients = await makeClients(issuer, SUBJECTS, 'user', random);
+  const warmup = makeRequests(warmClients, USES_PER_TOKEN, Date.now(), WARMUP_REQUESTS_PER_SECOND, random);
+  const measuredStart = warmup.at(-1)!.timeMs + 1000;
+  return {
+    warmup,
+    measured: makeRequests(clients, USES_PER_TOKEN, measuredStart, REQUESTS_PER_SECOND, random),
+  };
+}
