@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DecisionRecord, EngineTelemetry } from '../engine/engine';
 import type { BlockRecord } from '../store/table-schema';
@@ -31,8 +31,10 @@ export class PowertoolsTelemetry implements EngineTelemetry {
 
   decision(record: DecisionRecord): void {
     // Written directly, not through the Logger: the Lambda context keys the Logger appends would double the line,
-    // and every request pays for it.
-    process.stdout.write(`${JSON.stringify(decisionLine(record))}\n`);
+    // and every request pays for it. The Logger's level still applies (POWERTOOLS_LOG_LEVEL=WARN keeps refusals
+    // and drops ordinary allows).
+    const line = decisionLine(record);
+    if (LogLevelThreshold[line.level] >= this.log.level) process.stdout.write(`${JSON.stringify(line)}\n`);
     this.aggregate.record(record);
     // Flushed here, when due, rather than by the handler: any process that decides (Lambda, simulator, bench)
     // keeps the aggregate bounded by time.
@@ -70,7 +72,7 @@ export class PowertoolsTelemetry implements EngineTelemetry {
  * observed value, threshold and reason, the reason of the decision, the block. `decisionId` is written only when it
  * differs from `requestId`, `method` only when the route does not start with it, `mode` only in shadow mode.
  */
-export function decisionLine(record: DecisionRecord): Record<string, unknown> {
+export function decisionLine(record: DecisionRecord): Record<string, unknown> & { level: 'INFO' | 'WARN' } {
   const { decisionId, requestId, method, signals, mode, reason, latencyMs, ...rest } = record;
   const ordinary = record.band === 'allow' && record.effect === 'allow' && !record.failOpen;
   return {

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it, vi } from 'vitest';
 import type { DecisionRecord } from '../../../lambdas/engine/engine';
 import {
@@ -165,13 +166,8 @@ describe('PowertoolsTelemetry', () => {
       written.push(String(chunk));
       return true;
     });
-    const telemetry = new PowertoolsTelemetry(
-      undefined,
-      undefined,
-      new DecisionMetrics(),
-      'Gatewarden',
-      'gw',
-    );
+    const logger = new Logger({ serviceName: 'gw', logLevel: 'INFO' });
+    const telemetry = new PowertoolsTelemetry(logger, undefined, new DecisionMetrics(), 'Gatewarden', 'gw');
 
     // Act
     try {
@@ -187,5 +183,34 @@ describe('PowertoolsTelemetry', () => {
       parsed.map((p) => p.message ?? Object.keys(p).find((k) => k !== '_aws' && k !== 'service')),
     ).toEqual(['decision', 'Band', 'Signal', 'DecisionLatency', 'decision']);
     expect(parsed[1]).toMatchObject({ service: 'gw', Band: 'allow', Decision: 1 });
+  });
+
+  it('follows the logger level: at WARN an ordinary allow is not written, a refusal is, and both are counted', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const metrics = new DecisionMetrics();
+    const logger = new Logger({ serviceName: 'gw', logLevel: 'WARN' });
+    const telemetry = new PowertoolsTelemetry(logger, undefined, metrics, 'Gatewarden', 'gw');
+    try {
+      telemetry.decision(record({ requestId: 'allowed' }));
+      telemetry.decision(record({ requestId: 'denied', band: 'deny', effect: 'deny', score: 80 }));
+    } finally {
+      spy.mockRestore();
+    }
+    const parsed = written.map((w) => JSON.parse(w) as Record<string, unknown>);
+    expect(parsed.filter((p) => p.message).map((l) => l.requestId)).toEqual(['denied']);
+    const documents = [
+      ...parsed.filter((p) => p._aws),
+      ...metrics.drain(Date.now() + 60_000, 'Gatewarden', 'gw', true),
+    ];
+    expect(totals(documents, 'Decision', 'Band')).toEqual(
+      new Map([
+        ['allow', 1],
+        ['deny', 1],
+      ]),
+    );
   });
 });
