@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { createRequestPathClient, DynamoCounterStore } from '../adapters/dynamo-counter-store';
 import { readEngineConfig } from '../engine/config';
 import { RiskEngine } from '../engine/engine';
@@ -10,7 +11,7 @@ import type { Decider } from './types';
  * TOKEN events never come here: see `core.ts`.
  * @throws {EngineConfigError | PolicyError} on a bad environment or policy (the handler answers 401 and logs why).
  */
-export function createDecider(env: NodeJS.ProcessEnv = process.env): Decider {
+export function createDecider(env: NodeJS.ProcessEnv = process.env, logger?: Logger): Decider {
   const config = readEngineConfig(env);
   return new RiskEngine({
     policy: config.policy,
@@ -20,6 +21,6 @@ export function createDecider(env: NodeJS.ProcessEnv = process.env): Decider {
       client: createRequestPathClient(Math.max(25, Math.floor(config.storeTimeoutMs * 0.43))),
     }),
     storeTimeoutMs: config.storeTimeoutMs,
-    telemetry: new PowertoolsTelemetry(),
+    telemetry: new PowertoolsTelemetry(logger),
   });
 }

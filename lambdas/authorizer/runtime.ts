@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthenticator } from '../identity/authenticate';
 import { type IdentityConfig, loadIdentityConfig } from '../identity/config';
@@ -64,7 +65,8 @@ export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
     authenticate,
     decider: options.createDecider
       ? options.createDecider()
-      : createDecider({ ...(options.env ?? process.env) }),
+      : // Decision lines follow the handler's logger (its level), like every other line of the authorizer.
+        createDecider({ ...(options.env ?? process.env) }, logger instanceof Logger ? logger : undefined),
     // The risk engine writes one line per decision itself (score, band, signals).
     deciderLogs: true,
     // Explicit: TOKEN events are judged on identity only, whatever createDecider returns.
