@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { SUPPORTED_ALGORITHMS } from '../lambdas/identity/config';
 
 /**
  * Gatewarden's deployment settings, read from CDK context (`-c key=value` or `cdk.json`) and validated at synth.
@@ -160,18 +161,8 @@ const DEMO_JWT = {
 const RETENTION_DAYS = new Set([
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ]);
-const ASYMMETRIC_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-]);
+/** The verifier's algorithms without HMAC: a deployment's shared secret never goes in synthesized context. */
+const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS.filter((a) => a !== 'HS256'));
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ANY']);
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
