@@ -24,6 +24,20 @@ function emptyCounts(): Record<BucketKind, number> {
   return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
 }
 
+function addWeighted(
+  into: Record<BucketKind, number>,
+  counts: Readonly<Record<BucketKind, number>>,
+  weight: number,
+): void {
+  if (weight === 0) return;
+  into.r += counts.r * weight;
+  into.a += counts.a * weight;
+  into.f += counts.f * weight;
+  into.h += counts.h * weight;
+  into.x += counts.x * weight;
+  into.i += counts.i * weight;
+}
+
 export class LocalCounters {
   private readonly keys: Lru<KeyState>;
 
@@ -93,19 +107,8 @@ export class LocalCounters {
     for (const [minute, counts] of s.buckets) {
       const ago = m - minute;
       if (ago < 0) continue;
-      for (const [into, full] of [
-        [short, shortFull],
-        [long, longFull],
-      ] as const) {
-        const weight = ago < full ? 1 : ago === full ? leaving : 0;
-        if (weight === 0) continue;
-        into.r += counts.r * weight;
-        into.a += counts.a * weight;
-        into.f += counts.f * weight;
-        into.h += counts.h * weight;
-        into.x += counts.x * weight;
-        into.i += counts.i * weight;
-      }
+      addWeighted(short, counts, ago < shortFull ? 1 : ago === shortFull ? leaving : 0);
+      addWeighted(long, counts, ago < longFull ? 1 : ago === longFull ? leaving : 0);
     }
     return { short, long };
   }
