@@ -8,14 +8,16 @@ import { estimateDistinct } from './sketch';
  *   Kinds: `r` requests (on IP items: anonymous requests), `a` authenticated requests per IP, `f` failed authentications, `h` HEAD requests, `x` error answers (from access logs),
  *   `i` malicious-input hits.
  * - `<set><epoch>` number sets: hashed distinct values per 10-minute epoch (epoch = floor(epochSeconds / 600)).
- *   Sets: `ips` client IPs, `sub` subjects, `tok` tokens, `ids` numeric ids requested.
+ *   Sets: `ips` client IPs, `sub` subjects, `tok` tokens, `ids` numeric ids requested, `idb` the blocks of
+ *   {@link ID_BLOCK_SIZE} consecutive ids they fall in (with `ids`, how densely a client sweeps: fleet-wide).
+ * - `tr<epoch>` numbers: token-carrying requests per 10-minute epoch (prefix items; with `tok`, one-shot tokens).
  * - `firstSeen`, `blockedUntil`, `bt_<tokenHash>` (token block on a subject item), `j_<hash>` (journey marks).
  *
  * Sliding windows are read from minute buckets (the oldest bucket weighted by the part still inside the window);
  * attributes older than the long window are removed by later writes, so items stay small.
  */
 export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i';
-export type SetKind = 'ips' | 'sub' | 'tok' | 'ids';
+export type SetKind = 'ips' | 'sub' | 'tok' | 'ids' | 'idb';
 
 export const BUCKET_SECONDS = 60;
 export const SET_EPOCH_SECONDS = 600;
@@ -139,11 +141,17 @@ export function staleAttributes(
   for (const name of Object.keys(item)) {
     const bucket = /^[rafhxi](\d+)$/.exec(name);
     if (bucket && Number(bucket[1]) < oldestMinute) stale.push(name);
-    const set = /^(?:ips|sub|tok|ids)(\d+)$/.exec(name);
+    const set = /^(?:ips|sub|tok|ids|idb|tr)(\d+)$/.exec(name);
     if (set && Number(set[1]) < oldestEpoch) stale.push(name);
   }
   return stale;
 }
+
+/** Ids per block of the `idb` sketch: a dense sweep of n ids touches about n / 8 + 1 blocks, scattered ids n. */
+export const ID_BLOCK_SIZE = 8;
+
+/** Attribute of the per-epoch count of token-carrying requests (prefix items). */
+export const tokenRequestsAttr = (epoch: number): string => `tr${epoch}`;
 
 export function num(v: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number(v ?? 0);

@@ -3,82 +3,45 @@ import { identityOnly } from '../authorizer/identity-only-decider';
 import type { AuthorizerRequest, AuthResult, Decider, Decision } from '../authorizer/types';
 import type { ResolvedRouteSettings } from '../policy/defaults';
 import type { Policy } from '../policy/policy';
-import { routeMatches } from '../policy/route-match';
-import type { SignalName } from '../policy/schema';
-import { tokenHash as hashToken } from '../shared/token-hash';
-import { type BlockRecord, type BlockScope, COUNTER_SK, counterKey } from '../store/table-schema';
+import { type BlockScope, COUNTER_SK, counterKey } from '../store/table-schema';
+import { Blocker, blockTarget } from './blocking';
 import {
-  type BucketKind,
   bucketAttr,
   distinctCount,
   epochOf,
+  ID_BLOCK_SIZE,
   type Item,
   num,
   setAttr,
-  staleAttributes,
   UpdateBuilder,
-  type WindowCounts,
-  windowCounts,
 } from './counter-layout';
-import { automationFingerprint } from './detectors/automation';
-import { findInjections } from './detectors/malicious-input';
-import { BlockCache, LocalCounters, SurgeTracker } from './local-state';
-import { Lru } from './lru';
-import { fnv1a, networkPrefix } from './network';
-import { type CounterStore, isStoreUnavailable } from './ports';
 import {
-  type Band,
-  bandFor,
-  type CounterView,
-  combineScore,
-  evaluateSignals,
-  type RequestFeatures,
-  type SignalResult,
-} from './signals';
+  type DecisionBase,
+  type DecisionOutcome,
+  type DecisionRecord,
+  decisionRecord,
+  type EngineTelemetry,
+  explainSignals,
+  NOOP_TELEMETRY,
+} from './decision-record';
+import {
+  numericIds,
+  type RequestIdentity,
+  type RequestSignals,
+  requestIdentity,
+  requestSignals,
+} from './features';
+import { type ClientSnapshot, FleetState } from './fleet-state';
+import { NEW_CLIENT_SECONDS } from './fleet-traffic';
+import { BlockCache, LocalCounters } from './local-state';
+import type { CounterStore } from './ports';
+import { isStoreUnavailable } from './ports';
+import { bandFor, type CounterView, combineScore, evaluateSignals, type RequestFeatures } from './signals';
 import { sketchSlot } from './sketch';
+import { buildView, type LocalKeys, localKeys, mergedCounts } from './view';
 
-/** One structured line per decision (never a raw token). */
-export interface DecisionRecord {
-  readonly decisionId: string;
-  /** API Gateway's request id, to join the decision with the access log. */
-  readonly requestId: string;
-  readonly route: string;
-  readonly method: string;
-  readonly ip: string | undefined;
-  readonly subject: string | undefined;
-  readonly tokenHash: string | undefined;
-  readonly mode: 'enforce' | 'shadow';
-  readonly band: Band;
-  readonly score: number;
-  /** What the caller got: allow, deny (403), unauthorized (401). */
-  readonly effect: Decision['effect'];
-  readonly signals: readonly Pick<
-    SignalResult,
-    'name' | 'contribution' | 'observed' | 'threshold' | 'reason'
-  >[];
-  readonly reason: string;
-  readonly blocked?: {
-    readonly scope: BlockScope;
-    readonly value: string;
-    readonly until: number;
-    readonly simulated: boolean;
-  };
-  readonly failOpen?: boolean;
-  readonly authFailure?: string;
-  readonly latencyMs: number;
-}
-
-/** Where the engine reports (Powertools Logger/Metrics in the Lambda; a collector in tests and the simulator). */
-export interface EngineTelemetry {
-  decision(record: DecisionRecord): void;
-  storeFailure(info: {
-    readonly failMode: 'open' | 'closed';
-    readonly error: string;
-    readonly elapsedMs: number;
-  }): void;
-  blockCreated(record: BlockRecord): void;
-  underAttack(engaged: boolean): void;
-}
+export type { DecisionRecord, EngineTelemetry } from './decision-record';
+export { HOT_SYNC_SECONDS, MAX_PENDING, SYNC_SECONDS } from './fleet-state';
 
 export interface RiskEngineOptions {
   readonly policy: Policy;
@@ -93,87 +56,63 @@ export interface RiskEngineOptions {
   readonly clock?: () => number;
 }
 
-const NOOP_TELEMETRY: EngineTelemetry = {
-  decision: () => {},
-  storeFailure: () => {},
-  blockCreated: () => {},
-  underAttack: () => {},
-};
-
-const MAX_TRACKED_IDS_PER_REQUEST = 4;
 /**
  * Counter items live two days past their last write: long enough that a block flag on them outlives the block
  * (see `keepFlagAlive` for longer blocks), short enough that idle clients' items go away. Stale buckets inside a
  * live item are removed by later writes, so a long-lived item stays small.
  */
 export const COUNTER_TTL_SECONDS = 2 * 86_400;
-const ONE_SHOT_AGE_SECONDS = 30;
-/**
- * How often (event seconds) a container writes a client's coalesced counts and refreshes its snapshot of the shared
- * items, and after how many pending requests it writes sooner. Between syncs a warm container decides from its own
- * counts (floods land on warm containers) at no I/O cost; other containers see the counts within this delay.
- */
-export const SYNC_SECONDS = 10;
-export const MAX_PENDING = 20;
-const MAX_SYNC_KEYS = 50_000;
 
-interface SyncState {
-  pending: UpdateBuilder;
-  pendingCount: number;
-  firstPendingAt: number;
-  lastSyncAt: number;
-  item: Item | undefined;
-  /** `item` with `pending` applied (what the decisions between syncs read); undefined until first needed. */
-  view: Record<string, unknown> | undefined;
-  reads: ReadonlyMap<string, Item>;
-  readKeys: string;
+/** Everything a decision's stages share about the request. */
+interface DecisionContext {
+  readonly request: AuthorizerRequest;
+  readonly auth: AuthResult;
+  readonly started: number;
+  readonly decisionId: string;
+  /** Request time, epoch seconds. */
+  readonly now: number;
+  readonly settings: ResolvedRouteSettings;
+  readonly who: RequestIdentity;
+  readonly keys: LocalKeys;
+  readonly shadow: boolean;
+  readonly base: DecisionBase;
+  /** Context every answer to an authenticated caller carries. */
+  readonly context: Record<string, string | number | boolean>;
+  readonly principal: string;
 }
 
-/** Numeric ids in path parameters (or bare numeric path segments): the input of the enumeration signal. */
-function numericIds(request: AuthorizerRequest): number[] {
-  const values = Object.values(request.pathParameters);
-  const source = values.length > 0 ? values : request.path.split('/');
-  const ids: number[] = [];
-  for (const v of source) {
-    if (/^\d{1,15}$/.test(v)) ids.push(Number(v));
-    if (ids.length >= MAX_TRACKED_IDS_PER_REQUEST) break;
-  }
-  return ids;
-}
-
-const journeyMark = (pattern: string): string => `j_${fnv1a(pattern).toString(36)}`;
-
 /**
- * The risk engine: counts the request in the shared store and in this container, evaluates the signals, and answers
- * with an explained decision. Implements the authorizers' {@link Decider}.
+ * The risk engine: implements the authorizers' {@link Decider} in named stages —
+ * screen blocks → authentication outcome → request features → counting and sync → counter view → signals and score
+ * → decision and block. Each stage returns an answer when it ends the decision.
  */
 export class RiskEngine implements Decider {
   private readonly policy: Policy;
   private readonly store: CounterStore;
   private readonly telemetry: EngineTelemetry;
-  private readonly storeTimeoutMs: number;
   private readonly clock: () => number;
   private readonly local: LocalCounters;
   private readonly blocks = new BlockCache();
-  private readonly surge: SurgeTracker;
-  /** Stale attribute names seen in the last response per item, removed by the next write. */
-  private readonly staleByKey = new Map<string, string[]>();
+  private readonly fleet: FleetState;
+  private readonly blocker: Blocker;
   private wasUnderAttack = false;
-  /** Per-client sync state; the stalest client is dropped past MAX_SYNC_KEYS. */
-  private readonly syncs = new Lru<SyncState>(MAX_SYNC_KEYS);
 
   constructor(options: RiskEngineOptions) {
     this.policy = options.policy;
     this.store = options.store;
     this.telemetry = options.telemetry ?? NOOP_TELEMETRY;
-    this.storeTimeoutMs = options.storeTimeoutMs ?? 350;
     this.clock = options.clock ?? Date.now;
     this.local = new LocalCounters(this.policy.windows.longSeconds);
     const defaults = this.policy.settingsFor('');
-    this.surge = new SurgeTracker(
-      () => defaults.thresholds.surgeFactor,
-      () => defaults.thresholds.surgeMinPerMinute,
-    );
+    this.fleet = new FleetState({
+      store: this.store,
+      longWindowSeconds: this.policy.windows.longSeconds,
+      ttlSeconds: COUNTER_TTL_SECONDS,
+      storeTimeoutMs: options.storeTimeoutMs ?? 350,
+      surgeFactor: () => defaults.thresholds.surgeFactor,
+      surgeMinPerMinute: () => defaults.thresholds.surgeMinPerMinute,
+    });
+    this.blocker = new Blocker(this.store, this.blocks, this.telemetry);
   }
 
   /** The effective mode: GATEWARDEN_MODE (passed in by the caller through the policy) or the policy's own. */
@@ -182,41 +121,11 @@ export class RiskEngine implements Decider {
   }
 
   async decide(request: AuthorizerRequest, auth: AuthResult): Promise<Decision> {
-    const started = performance.now();
-    // API Gateway's request id names the decision (one id to quote from a 403 body, the logs and the context).
-    const decisionId = request.requestId || randomUUID();
-    const now =
-      (Number.isFinite(request.timeMs) && request.timeMs > 0 ? request.timeMs : this.clock()) / 1000;
-    const settings = this.policy.settingsFor(request.route);
-    const ip = request.clientIp;
-    const prefix = ip ? networkPrefix(ip) : undefined;
-    const identity = auth.status === 'authenticated' ? auth.identity : undefined;
-    const tokenHash = identity?.tokenHash ?? (request.rawToken ? hashToken(request.rawToken) : undefined);
-    const subject = identity?.subject;
-    const shadow = this.policy.mode === 'shadow';
-
-    const base = {
-      decisionId,
-      requestId: request.requestId,
-      route: request.route,
-      method: request.method,
-      ip,
-      subject,
-      tokenHash,
-      mode: this.policy.mode,
-    } as const;
-    const finish = (record: Omit<DecisionRecord, keyof typeof base | 'latencyMs'>): void => {
-      this.telemetry.decision({
-        ...base,
-        ...record,
-        latencyMs: Math.round((performance.now() - started) * 100) / 100,
-      });
-    };
-
+    const ctx = this.begin(request, auth);
     // TOKEN events carry no IP, headers or time: identity checks only.
     if (request.kind === 'rest-token') {
-      const d = identityOnly(auth, decisionId);
-      finish({
+      const d = identityOnly(auth, ctx.decisionId);
+      this.report(ctx, {
         band: 'allow',
         score: 0,
         effect: d.effect,
@@ -225,414 +134,368 @@ export class RiskEngine implements Decider {
       });
       return d;
     }
-
-    // 1. Blocks first: a blocked client costs no counting at all.
-    if (!shadow) {
-      const cached = this.cachedBlock(now, ip, prefix, tokenHash, subject);
-      if (cached) {
-        // Keep watching a blocked client in memory (no I/O): when the block expires, a bot that never stopped is
-        // still recognised by its timing, sweep and volume, and is blocked again at once, with escalation.
-        const watchKey = subject ? `sub#${subject}` : `ip#${ip ?? '?'}`;
-        this.local.add(watchKey, 'r', now);
-        this.local.arrival(watchKey, now);
-        for (const id of numericIds(request)) this.local.addId(`${watchKey}|${request.route}`, id, now);
-        const retryAfter = Math.max(1, Math.ceil(cached.until - now));
-        finish({
-          band: 'block',
-          score: 100,
-          effect: 'deny',
-          signals: [],
-          reason: `blocked (${cached.scope}): ${cached.reason}`,
-        });
-        return deny(subject ?? 'anonymous', { decisionId, riskScore: 100, riskBand: 'block', retryAfter });
-      }
-    }
-
-    // 2. Authentication outcome. Failed and missing credentials are counted against the IP (stuffing, forgery).
-    const needsCredentials = settings.access === 'protected' || auth.status === 'failed';
-    if (auth.status !== 'authenticated' && needsCredentials) {
-      await this.countFailure(request, now, ip, prefix, tokenHash, settings, decisionId);
-      finish({
-        band: 'allow',
-        score: 0,
-        effect: 'unauthorized',
-        signals: [],
-        reason: auth.status === 'failed' ? `authentication failed: ${auth.reason}` : 'missing credentials',
-        authFailure: auth.status === 'failed' ? auth.reason : 'missing-credentials',
-      });
-      return { effect: 'unauthorized' };
-    }
-
-    const baseContext = {
-      decisionId,
-      sub: subject ?? '',
-      scope: identity?.scope ?? '',
-      tokenHash: tokenHash && identity ? tokenHash : '',
-    };
-    const principal = subject ?? 'anonymous';
-
-    if (
-      !settings.scoring ||
-      this.policy.isAllowlistedIp(ip) ||
-      this.policy.isAllowlistedSubject(subject) ||
-      this.policy.isAllowlistedClient(identity?.clientId)
-    ) {
-      finish({
-        band: 'allow',
-        score: 0,
-        effect: 'allow',
-        signals: [],
-        reason: settings.scoring ? 'allow-listed' : 'scoring off',
-      });
-      return {
-        effect: 'allow',
-        principalId: principal,
-        context: { ...baseContext, riskScore: 0, riskBand: 'allow' },
-      };
-    }
-
-    // 3. Features and local counting.
-    const clientClass = this.policy.clientClasses.find(
-      (c) =>
-        (identity?.clientId !== undefined && c.clientIds.has(identity.clientId)) ||
-        (request.clientCert !== undefined && c.certificateSubjects.has(request.clientCert.subjectDN)),
-    );
-    const isHead = request.method === 'HEAD';
-    const injections = findInjections([
-      request.path,
-      ...Object.entries(request.query).flat(),
-      ...this.policy.inspectHeaders.map((h) => request.headers[h] ?? ''),
-    ]);
-    const ids = numericIds(request);
-    const fresh = this.surge.record(ip, now);
-    if (this.surge.underAttack !== this.wasUnderAttack) {
-      this.wasUnderAttack = this.surge.underAttack;
-      this.telemetry.underAttack(this.wasUnderAttack);
-    }
-    void fresh;
-
-    const idKey = subject ? `sub#${subject}` : `ip#${ip ?? '?'}`;
-    const ipKey = `ip#${ip ?? '?'}`;
-    const prefixKey = `prefix#${prefix ?? '?'}`;
-    const tokKey = `token#${tokenHash ?? '?'}`;
-    const clientKey = identity?.clientId ? `client#${identity.clientId}` : undefined;
-    // Per IP, anonymous requests (`r`) and authenticated ones (`a`) are counted apart: a public route's tight limit
-    // (login) judges the anonymous attempts, not the same person's authenticated browsing.
-    this.local.add(ipKey, subject ? 'a' : 'r', now);
-    this.local.add(prefixKey, 'r', now);
-    if (subject) {
-      this.local.add(idKey, 'r', now);
-      if (ip) this.local.see(idKey, 'ips', ip, now);
-      if (ip) this.local.see(ipKey, 'subs', subject, now);
-      if (tokenHash) {
-        this.local.add(tokKey, 'r', now);
-        if (ip) this.local.see(tokKey, 'ips', ip, now);
-        this.local.see(prefixKey, 'toks', tokenHash, now);
-      }
-    }
-    if (clientKey) this.local.add(clientKey, 'r', now);
-    if (isHead) this.local.add(idKey, 'h', now);
-    if (injections.length > 0) this.local.add(idKey, 'i', now);
-    for (const id of ids) this.local.addId(`${idKey}|${request.route}`, id, now);
-    this.local.arrival(idKey, now);
-    for (const j of this.policy.journeys) {
-      if (routeMatches(j.after, request.route)) this.local.mark(idKey, journeyMark(j.afterPattern), now);
-    }
-
-    // 4. Count. The identity's item is updated (and the IP, prefix and token items read) in one round trip, but a
-    //    container coalesces a client's requests: between syncs (every SYNC_SECONDS or MAX_PENDING requests) it
-    //    decides from the last snapshot plus its own pending counts, and the next sync writes them with one ADD n.
-    const windowLong = this.policy.windows.longSeconds;
-    const ttl = Math.ceil(now) + Math.max(windowLong, COUNTER_TTL_SECONDS);
-    const primary = subject ? counterKey('sub', subject) : counterKey('ip', ip ?? 'unknown');
-    const primaryId = primary.pk;
-    const minute = Math.floor(now / 60);
-    const epoch = epochOf(now);
-    const reads: { pk: string; sk: string }[] = [];
-    if (subject && ip) reads.push(counterKey('ip', ip));
-    if (prefix) reads.push(counterKey('prefix', prefix));
-    // The token's item only ever carries a block flag (counts live on the subject's item).
-    if (subject && tokenHash) reads.push(counterKey('token', tokenHash));
-    const readKeys = reads.map((r) => r.pk).join('|');
-
-    const sync = this.syncState(primaryId, primary.sk, now);
-    // This request's counts, added to the pending ones (and to the decision view, when one is kept).
-    const upd = new UpdateBuilder(primary.pk, primary.sk);
-    upd.add(bucketAttr('r', minute), 1);
-    if (isHead) upd.add(bucketAttr('h', minute), 1);
-    if (injections.length > 0) upd.add(bucketAttr('i', minute), 1);
-    if (subject && ip) upd.addToSet(setAttr('ips', epoch), sketchSlot(ip));
-    for (const id of ids) upd.addToSet(setAttr('ids', epoch), sketchSlot(`${request.route}|${id}`));
-    for (const j of this.policy.journeys) {
-      if (routeMatches(j.after, request.route)) upd.set(journeyMark(j.afterPattern), Math.floor(now));
-    }
-    sync.pending.mergeFrom(upd, { newer: true });
-    sync.pendingCount += 1;
-    const mustSync =
-      now - sync.lastSyncAt >= SYNC_SECONDS ||
-      now < sync.lastSyncAt ||
-      sync.readKeys !== readKeys ||
-      sync.pendingCount >= MAX_PENDING;
-
-    let updated: Item | undefined;
-    let readItems: ReadonlyMap<string, Item>;
-    if (mustSync) {
-      // Take the pending counts out before awaiting, so concurrent requests never write them twice.
-      const batch = sync.pending;
-      sync.pending = new UpdateBuilder(primary.pk, primary.sk);
-      sync.pendingCount = 0;
-      sync.view = undefined;
-      batch
-        .setIfNotExists('firstSeen', Math.floor(sync.firstPendingAt))
-        .remove(this.staleByKey.get(primaryId) ?? []);
-      sync.firstPendingAt = now;
-      const storeStarted = performance.now();
-      try {
-        const out = await this.exchangeWithinBudget(batch.build(ttl), reads);
-        updated = out.updated;
-        readItems = out.read;
-        this.noteStale(primaryId, out.updated, now);
-        sync.item = out.updated;
-        // A view built by a concurrent decision during the round trip predates this item.
-        sync.view = undefined;
-        sync.reads = out.read;
-        sync.readKeys = readKeys;
-        sync.lastSyncAt = now;
-      } catch (error) {
-        // Keep the counts for the next sync; apply the route's fail mode now.
-        sync.pending.mergeFrom(batch);
-        sync.view = undefined;
-        const elapsedMs = Math.round(performance.now() - storeStarted);
-        const message = isStoreUnavailable(error) ? error.message : String(error);
-        this.telemetry.storeFailure({ failMode: settings.failMode, error: message, elapsedMs });
-        if (settings.failMode === 'closed' && !shadow) {
-          finish({
-            band: 'deny',
-            score: 0,
-            effect: 'deny',
-            signals: [],
-            reason: 'counter store unavailable: fail closed',
-          });
-          return deny(principal, { ...baseContext, riskScore: 0, riskBand: 'deny', failMode: 'closed' });
-        }
-        finish({
-          band: 'allow',
-          score: 0,
-          effect: 'allow',
-          signals: [],
-          reason: 'counter store unavailable: fail open',
-          failOpen: true,
-        });
-        return {
-          effect: 'allow',
-          principalId: principal,
-          context: { ...baseContext, riskScore: 0, riskBand: 'allow', failOpen: true },
-        };
-      }
-    } else {
-      // The snapshot with every pending count applied: built once after a sync, then kept up to date in place.
-      if (sync.view) upd.applyTo(sync.view);
-      else sync.view = sync.pending.overlay(sync.item);
-      updated = sync.view;
-      readItems = sync.reads;
-    }
-    const ipItem = subject ? (ip ? readItems.get(counterKey('ip', ip).pk) : undefined) : updated;
-    const prefixItem = prefix ? readItems.get(counterKey('prefix', prefix).pk) : undefined;
-    const tokenItem = subject && tokenHash ? readItems.get(counterKey('token', tokenHash).pk) : undefined;
-
-    // 5. Blocks recorded by other containers (denormalised onto the items this round trip touched).
-    if (!shadow) {
-      const found = this.sharedBlock(
-        now,
-        updated,
-        ipItem,
-        prefixItem,
-        tokenItem,
-        subject,
-        ip,
-        prefix,
-        tokenHash,
-      );
-      if (found) {
-        finish({
-          band: 'block',
-          score: 100,
-          effect: 'deny',
-          signals: [],
-          reason: `blocked (${found.scope})`,
-        });
-        return deny(principal, {
-          ...baseContext,
-          riskScore: 100,
-          riskBand: 'block',
-          retryAfter: Math.max(1, Math.ceil(found.until - now)),
-        });
-      }
-    }
-
-    // 6. The view: shared counts and this container's, whichever saw more (never both: no double counting).
-    const short = this.policy.windows.shortSeconds;
-    const idItem = updated;
-    const max = Math.max;
-    const idCounts = this.counts(idItem, idKey, now);
-    const ipCounts = ipItem === idItem && ipKey === idKey ? idCounts : this.counts(ipItem, ipKey, now);
-    const prefixCounts = this.counts(prefixItem, prefixKey, now);
-    // Per IP, authenticated requests (`a`) add to the anonymous ones only when the caller is authenticated.
-    const ipVolume = (w: Readonly<Record<BucketKind, number>>) => w.r + (subject !== undefined ? w.a : 0);
-    const idFirstSeen = num(idItem?.firstSeen) || this.local.firstSeen(idKey) || now;
-    const known = this.surge.surgeStart === undefined || idFirstSeen < this.surge.surgeStart;
-    const idStats = this.local.idStats(`${idKey}|${request.route}`, now);
-    const cad = this.local.cadence(idKey);
-    const violations = this.policy.journeys
-      .filter((j) => routeMatches(j.route, request.route))
-      .filter((j) => {
-        const mark = journeyMark(j.afterPattern);
-        const at = max(num(idItem?.[mark]), this.local.markAt(idKey, mark) ?? 0);
-        return !(at > 0 && now - at <= j.withinSeconds);
-      })
-      .map((j) => `${j.afterPattern} before ${j.routePattern}`);
-    const view: CounterView = {
-      authenticated: subject !== undefined,
-      ipShort: ipVolume(ipCounts.short),
-      ipLong: ipVolume(ipCounts.long),
-      prefixShort: prefixCounts.short.r,
-      prefixLong: prefixCounts.long.r,
-      subjectShort: subject ? idCounts.short.r : 0,
-      subjectLong: subject ? idCounts.long.r : 0,
-      tokenShort: tokenHash ? this.local.count(tokKey, 'r', now, short) : 0,
-      clientShort: clientKey ? this.local.count(clientKey, 'r', now, short) : 0,
-      ipFailures: ipCounts.long.f,
-      prefixFailures: prefixCounts.long.f,
-      distinctIpsForIdentity: subject
-        ? max(
-            distinctCount(idItem, 'ips', now),
-            this.local.distinct(idKey, 'ips', now),
-            this.local.distinct(tokKey, 'ips', now),
-          )
-        : 0,
-      distinctSubjectsOnIp: max(distinctCount(ipItem, 'sub', now), this.local.distinct(ipKey, 'subs', now)),
-      oneShotTokensOnPrefix: this.local.oneShot(prefixKey, 'toks', now, ONE_SHOT_AGE_SECONDS),
-      identityRequests: idCounts.long.r,
-      identityHeads: idCounts.long.h,
-      identityErrors: idCounts.long.x,
-      identityInjections: idCounts.long.i,
-      // Density needs the ids themselves, which only this container holds; the shared sketch cannot say it.
-      distinctIds: idStats.distinct,
-      idDensity: idStats.density,
-      cadenceVariation: cad.variation,
-      cadenceSamples: cad.samples,
-      underAttack: this.surge.underAttack,
-      knownClient: known,
-    };
-    const features: RequestFeatures = {
-      method: request.method,
-      injections,
-      automation: settings.browserFacing ? automationFingerprint(request.headers) : undefined,
-      journeyViolations: violations,
-      volumeMultiplier: clientClass?.volumeMultiplier ?? 1,
-      ignoreSignals: clientClass?.ignoreSignals ?? new Set<SignalName>(),
-    };
-
-    // 7. Score and band.
-    const signals = evaluateSignals(view, features, settings);
-    const score = combineScore(signals);
-    const band = bandFor(score, settings.bands);
-    const top = [...signals].sort((a, b) => b.contribution - a.contribution);
-    const explained = top.map(({ name, contribution, observed, threshold, reason }) => ({
-      name,
-      contribution: Math.round(contribution),
-      observed,
-      threshold,
-      reason,
-    }));
-    const reason = top.length > 0 ? top.map((s) => s.name).join(',') : 'no signal';
-    const riskContext = {
-      ...baseContext,
-      riskScore: score,
-      riskBand: band,
-      riskSignals: top.map((s) => s.name).join(','),
-    };
-
-    let blocked: DecisionRecord['blocked'];
-    if (band === 'block') {
-      const target = this.blockTarget(top, view, { ip, prefix, tokenHash, subject });
-      if (target) {
-        blocked = await this.block(
-          target.scope,
-          target.value,
-          now,
-          score,
-          reason,
-          settings,
-          shadow,
-          decisionId,
-        );
-      }
-    }
-
-    const rate = top.some((s) => s.rate);
-    const retryAfter =
-      band === 'block' && blocked ? Math.max(1, Math.ceil(blocked.until - now)) : rate ? short : undefined;
-    if ((band === 'deny' || band === 'block') && !shadow) {
-      finish({ band, score, effect: 'deny', signals: explained, reason, ...(blocked ? { blocked } : {}) });
-      return deny(principal, { ...riskContext, ...(retryAfter ? { retryAfter } : {}) });
-    }
-    finish({ band, score, effect: 'allow', signals: explained, reason, ...(blocked ? { blocked } : {}) });
-    return {
-      effect: 'allow',
-      principalId: principal,
-      context: {
-        ...riskContext,
-        ...(shadow && (band === 'deny' || band === 'block') ? { shadow: true } : {}),
-      },
-    };
-  }
-
-  private syncState(pk: string, sk: string, now: number): SyncState {
-    let st = this.syncs.get(pk);
-    if (st) return st;
-    st = {
-      pending: new UpdateBuilder(pk, sk),
-      pendingCount: 0,
-      firstPendingAt: now,
-      lastSyncAt: Number.NEGATIVE_INFINITY,
-      item: undefined,
-      view: undefined,
-      reads: new Map(),
-      readKeys: '',
-    };
-    this.syncs.set(pk, st);
-    return st;
+    const answer =
+      this.screenBlocks(ctx) ??
+      (await this.authenticationOutcome(ctx)) ??
+      this.exemption(ctx) ??
+      (await this.scored(ctx));
+    return answer;
   }
 
   /** Writes every pending count now (tests, and a container about to be retired). */
   async flush(): Promise<void> {
-    const updates = [];
-    for (const [pk, st] of this.syncs.entries()) {
-      if (st.pendingCount === 0) continue;
-      const ttl =
-        Math.ceil(st.firstPendingAt) + Math.max(this.policy.windows.longSeconds, COUNTER_TTL_SECONDS);
-      updates.push(st.pending.setIfNotExists('firstSeen', Math.floor(st.firstPendingAt)).build(ttl));
-      st.pending = new UpdateBuilder(pk, st.pending.sk);
-      st.pendingCount = 0;
-    }
-    await this.store.applyUpdates(updates);
+    await this.fleet.flush();
   }
 
-  private cachedBlock(
-    now: number,
-    ip: string | undefined,
-    prefix: string | undefined,
-    tokenHash: string | undefined,
-    subject: string | undefined,
-  ) {
+  private begin(request: AuthorizerRequest, auth: AuthResult): DecisionContext {
+    // API Gateway's request id names the decision (one id to quote from a 403 body, the logs and the context).
+    const decisionId = request.requestId || randomUUID();
+    const now =
+      (Number.isFinite(request.timeMs) && request.timeMs > 0 ? request.timeMs : this.clock()) / 1000;
+    const who = requestIdentity(request, auth);
+    const authenticated = auth.status === 'authenticated';
+    return {
+      request,
+      auth,
+      started: performance.now(),
+      decisionId,
+      now,
+      settings: this.policy.settingsFor(request.route),
+      who,
+      keys: localKeys(who),
+      shadow: this.policy.mode === 'shadow',
+      base: {
+        decisionId,
+        requestId: request.requestId,
+        route: request.route,
+        method: request.method,
+        ip: who.ip,
+        subject: who.subject,
+        tokenHash: who.tokenHash,
+        mode: this.policy.mode,
+      },
+      context: {
+        decisionId,
+        sub: who.subject ?? '',
+        scope: who.scope ?? '',
+        tokenHash: who.tokenHash && authenticated ? who.tokenHash : '',
+      },
+      principal: who.subject ?? 'anonymous',
+    };
+  }
+
+  private report(ctx: DecisionContext, outcome: DecisionOutcome): void {
+    this.telemetry.decision(decisionRecord(ctx.base, outcome, ctx.started));
+  }
+
+  /** Stage 1. Blocks first: a client this container knows is blocked costs no counting at all. */
+  private screenBlocks(ctx: DecisionContext): Decision | undefined {
+    if (ctx.shadow) return undefined;
+    const cached = this.cachedBlock(ctx.now, ctx.who);
+    if (!cached) return undefined;
+    // Keep counting a blocked client in memory (no I/O): the first sync after the block writes it, so when the block
+    // expires a bot that never stopped is judged on what it did meanwhile, fleet-wide, and blocked again at once.
+    this.local.add(ctx.keys.idKey, 'r', ctx.now);
+    this.fleet.defer(
+      this.clientUpdate(ctx, ctx.request.method === 'HEAD', [], numericIds(ctx.request), []),
+      ctx.now,
+    );
+    this.report(ctx, {
+      band: 'block',
+      score: 100,
+      effect: 'deny',
+      signals: [],
+      reason: `blocked (${cached.scope}): ${cached.reason}`,
+    });
+    const retryAfter = Math.max(1, Math.ceil(cached.until - ctx.now));
+    return deny(ctx.principal, { decisionId: ctx.decisionId, riskScore: 100, riskBand: 'block', retryAfter });
+  }
+
+  /** Stage 2. Failed and missing credentials are 401, counted against the IP (stuffing, forgery). */
+  private async authenticationOutcome(ctx: DecisionContext): Promise<Decision | undefined> {
+    const { auth, settings } = ctx;
+    const needsCredentials = settings.access === 'protected' || auth.status === 'failed';
+    if (auth.status === 'authenticated' || !needsCredentials) return undefined;
+    await this.countFailure(ctx);
+    const failure = auth.status === 'failed' ? auth.reason : 'missing-credentials';
+    this.report(ctx, {
+      band: 'allow',
+      score: 0,
+      effect: 'unauthorized',
+      signals: [],
+      reason: auth.status === 'failed' ? `authentication failed: ${auth.reason}` : 'missing credentials',
+      authFailure: failure,
+    });
+    return { effect: 'unauthorized' };
+  }
+
+  /** Routes without scoring and allow-listed callers are answered without counting. */
+  private exemption(ctx: DecisionContext): Decision | undefined {
+    const { who, settings } = ctx;
+    const listed =
+      this.policy.isAllowlistedIp(who.ip) ||
+      this.policy.isAllowlistedSubject(who.subject) ||
+      this.policy.isAllowlistedClient(who.clientId);
+    if (settings.scoring && !listed) return undefined;
+    this.report(ctx, {
+      band: 'allow',
+      score: 0,
+      effect: 'allow',
+      signals: [],
+      reason: settings.scoring ? 'allow-listed' : 'scoring off',
+    });
+    return allow(ctx.principal, { ...ctx.context, riskScore: 0, riskBand: 'allow' });
+  }
+
+  /** Stages 3–7 for a request that is scored. */
+  private async scored(ctx: DecisionContext): Promise<Decision> {
+    const features = requestSignals(ctx.request, ctx.who, this.policy, ctx.settings);
+    this.countLocally(ctx, features);
+    let snapshot: ClientSnapshot;
+    try {
+      snapshot = await this.countShared(ctx, features);
+    } catch (error) {
+      return this.storeUnavailable(ctx, error);
+    }
+    const items = this.itemsOf(ctx, snapshot);
+    const recorded = this.recordedBlock(ctx, items);
+    if (recorded) return recorded;
+    const firstSeen = num(items.idItem?.firstSeen) || ctx.now;
+    this.fleet.recordTraffic(ctx.now, ctx.now - firstSeen < NEW_CLIENT_SECONDS);
+    const surge = this.fleet.surge(ctx.now);
+    if (surge.underAttack !== this.wasUnderAttack) {
+      this.wasUnderAttack = surge.underAttack;
+      this.telemetry.underAttack(surge.underAttack);
+    }
+    const { view, journeyViolations } = buildView({
+      now: ctx.now,
+      windows: this.policy.windows,
+      who: ctx.who,
+      keys: ctx.keys,
+      ...items,
+      local: this.local,
+      surge,
+      request: features,
+    });
+    return this.answer(ctx, view, {
+      method: ctx.request.method,
+      injections: features.injections,
+      automation: features.automation,
+      journeyViolations,
+      volumeMultiplier: features.volumeMultiplier,
+      ignoreSignals: features.ignoreSignals,
+    });
+  }
+
+  /** Stage 3. This container's own counters: immediacy for items it reads but does not write. */
+  private countLocally(ctx: DecisionContext, features: RequestSignals): void {
+    const { now, who, keys } = ctx;
+    // Per IP, anonymous requests (`r`) and authenticated ones (`a`) are counted apart: a public route's tight limit
+    // (login) judges the anonymous attempts, not the same person's authenticated browsing.
+    this.local.add(keys.ipKey, who.subject ? 'a' : 'r', now);
+    this.local.add(keys.prefixKey, 'r', now);
+    if (who.subject) {
+      this.local.add(keys.idKey, 'r', now);
+      if (who.ip) this.local.see(keys.idKey, 'ips', who.ip, now);
+      if (who.ip) this.local.see(keys.ipKey, 'subs', who.subject, now);
+      if (who.tokenHash) {
+        this.local.add(keys.tokKey, 'r', now);
+        if (who.ip) this.local.see(keys.tokKey, 'ips', who.ip, now);
+      }
+    }
+    if (keys.clientKey) this.local.add(keys.clientKey, 'r', now);
+    if (features.isHead) this.local.add(keys.idKey, 'h', now);
+    if (features.injections.length > 0) this.local.add(keys.idKey, 'i', now);
+    for (const mark of features.journeyMarks) this.local.mark(keys.idKey, mark, now);
+  }
+
+  /**
+   * Stage 4. Counting and sync: the client's item is updated (and the IP, prefix and token items read) in one round
+   * trip, coalesced per container (see `fleet-state.ts`). A journey prerequisite, and a guarded route, sync at
+   * once: the next step may well land on another container.
+   */
+  private countShared(ctx: DecisionContext, features: RequestSignals): Promise<ClientSnapshot> {
+    const { now, who } = ctx;
+    const reads: { pk: string; sk: string }[] = [];
+    if (who.subject && who.ip) reads.push(counterKey('ip', who.ip));
+    if (who.prefix) reads.push(counterKey('prefix', who.prefix));
+    // The token's item only ever carries a block flag (counts live on the subject's item).
+    if (who.subject && who.tokenHash) reads.push(counterKey('token', who.tokenHash));
+    const upd = this.clientUpdate(
+      ctx,
+      features.isHead,
+      features.injections,
+      features.ids,
+      features.journeyMarks,
+    );
+    const force = features.journeyMarks.length > 0 || features.journeyGuards.length > 0;
+    return this.fleet.count(upd, reads, now, { force });
+  }
+
+  /** One request's counts on the client's item (subject, or IP for anonymous callers). */
+  private clientUpdate(
+    ctx: DecisionContext,
+    isHead: boolean,
+    injections: readonly string[],
+    ids: readonly number[],
+    journeyMarks: readonly string[],
+  ): UpdateBuilder {
+    const { now, who, request } = ctx;
+    const primary = primaryKey(who);
+    const minute = Math.floor(now / 60);
+    const epoch = epochOf(now);
+    const upd = new UpdateBuilder(primary.pk, primary.sk);
+    upd.add(bucketAttr('r', minute), 1);
+    if (isHead) upd.add(bucketAttr('h', minute), 1);
+    if (injections.length > 0) upd.add(bucketAttr('i', minute), 1);
+    if (who.subject && who.ip) upd.addToSet(setAttr('ips', epoch), sketchSlot(who.ip));
+    for (const id of ids) {
+      upd.addToSet(setAttr('ids', epoch), sketchSlot(`${request.route}|${id}`));
+      upd.addToSet(setAttr('idb', epoch), sketchSlot(`${request.route}|${Math.floor(id / ID_BLOCK_SIZE)}`));
+    }
+    for (const mark of journeyMarks) upd.set(mark, Math.floor(now));
+    return upd;
+  }
+
+  private itemsOf(
+    ctx: DecisionContext,
+    snapshot: ClientSnapshot,
+  ): {
+    idItem: Item | undefined;
+    ipItem: Item | undefined;
+    prefixItem: Item | undefined;
+    tokenItem: Item | undefined;
+  } {
+    const { who } = ctx;
+    const idItem = snapshot.item;
+    return {
+      idItem,
+      ipItem: who.subject ? (who.ip ? snapshot.reads.get(counterKey('ip', who.ip).pk) : undefined) : idItem,
+      prefixItem: who.prefix ? snapshot.reads.get(counterKey('prefix', who.prefix).pk) : undefined,
+      tokenItem:
+        who.subject && who.tokenHash ? snapshot.reads.get(counterKey('token', who.tokenHash).pk) : undefined,
+    };
+  }
+
+  /** The store failed or timed out: the route's fail mode applies (authentication already did). */
+  private storeUnavailable(ctx: DecisionContext, error: unknown): Decision {
+    const { settings } = ctx;
+    const message = isStoreUnavailable(error) ? error.message : String(error);
+    this.telemetry.storeFailure({
+      failMode: settings.failMode,
+      error: message,
+      elapsedMs: Math.round(performance.now() - ctx.started),
+    });
+    if (settings.failMode === 'closed' && !ctx.shadow) {
+      this.report(ctx, {
+        band: 'deny',
+        score: 0,
+        effect: 'deny',
+        signals: [],
+        reason: 'counter store unavailable: fail closed',
+      });
+      return deny(ctx.principal, { ...ctx.context, riskScore: 0, riskBand: 'deny', failMode: 'closed' });
+    }
+    this.report(ctx, {
+      band: 'allow',
+      score: 0,
+      effect: 'allow',
+      signals: [],
+      reason: 'counter store unavailable: fail open',
+      failOpen: true,
+    });
+    return allow(ctx.principal, { ...ctx.context, riskScore: 0, riskBand: 'allow', failOpen: true });
+  }
+
+  /** Blocks recorded by other containers (denormalised onto the items this round trip touched). */
+  private recordedBlock(
+    ctx: DecisionContext,
+    items: ReturnType<RiskEngine['itemsOf']>,
+  ): Decision | undefined {
+    if (ctx.shadow) return undefined;
+    const found = this.sharedBlock(ctx.now, ctx.who, items);
+    if (!found) return undefined;
+    this.report(ctx, {
+      band: 'block',
+      score: 100,
+      effect: 'deny',
+      signals: [],
+      reason: `blocked (${found.scope})`,
+    });
+    return deny(ctx.principal, {
+      ...ctx.context,
+      riskScore: 100,
+      riskBand: 'block',
+      retryAfter: Math.max(1, Math.ceil(found.until - ctx.now)),
+    });
+  }
+
+  /** Stages 6–7. Signals, score and band; then the answer, with a block when the band says so. */
+  private async answer(
+    ctx: DecisionContext,
+    view: CounterView,
+    features: RequestFeatures,
+  ): Promise<Decision> {
+    const { now, settings, shadow } = ctx;
+    const signals = evaluateSignals(view, features, settings);
+    const score = combineScore(signals);
+    const band = bandFor(score, settings.bands);
+    const top = [...signals].sort((a, b) => b.contribution - a.contribution);
+    const reason = top.length > 0 ? top.map((s) => s.name).join(',') : 'no signal';
+    if (top.length > 0) {
+      this.fleet.markHot(primaryKey(ctx.who).pk, now);
+    }
+    let blocked: DecisionRecord['blocked'];
+    if (band === 'block') {
+      const target = blockTarget(top, view, ctx.who, this.policy.settingsFor('').thresholds.sharedIpSubjects);
+      if (target) {
+        blocked = await this.blocker.block({
+          ...target,
+          now,
+          score,
+          reason,
+          settings,
+          simulated: shadow,
+          decisionId: ctx.decisionId,
+        });
+      }
+    }
+    const riskContext = {
+      ...ctx.context,
+      riskScore: score,
+      riskBand: band,
+      riskSignals: top.map((s) => s.name).join(','),
+    };
+    const refused = band === 'deny' || band === 'block';
+    const outcome: DecisionOutcome = {
+      band,
+      score,
+      effect: refused && !shadow ? 'deny' : 'allow',
+      signals: explainSignals(top),
+      reason,
+      ...(blocked ? { blocked } : {}),
+    };
+    this.report(ctx, outcome);
+    if (refused && !shadow) {
+      const rate = top.some((s) => s.rate);
+      const retryAfter = blocked
+        ? Math.max(1, Math.ceil(blocked.until - now))
+        : rate
+          ? this.policy.windows.shortSeconds
+          : undefined;
+      return deny(ctx.principal, { ...riskContext, ...(retryAfter ? { retryAfter } : {}) });
+    }
+    return allow(ctx.principal, { ...riskContext, ...(shadow && refused ? { shadow: true } : {}) });
+  }
+
+  private cachedBlock(now: number, who: RequestIdentity) {
     // Most containers hold no block at all: no keys to build.
     if (this.blocks.size === 0) return undefined;
     const keys = [
-      ip && `ip#${ip}`,
-      prefix && `prefix#${prefix}`,
-      tokenHash && `token#${tokenHash}`,
-      subject && `subject#${subject}`,
+      who.ip && `ip#${who.ip}`,
+      who.prefix && `prefix#${who.prefix}`,
+      who.tokenHash && `token#${who.tokenHash}`,
+      who.subject && `subject#${who.subject}`,
     ];
     for (const k of keys) {
       if (!k) continue;
@@ -642,248 +505,102 @@ export class RiskEngine implements Decider {
     return undefined;
   }
 
-  /** Reads `blockedUntil` flags (and token flags on the subject item) from the items of this round trip. */
+  /** Reads `blockedUntil` flags from the items of this round trip; a hit is cached for this container. */
   private sharedBlock(
     now: number,
-    idItem: Item | undefined,
-    ipItem: Item | undefined,
-    prefixItem: Item | undefined,
-    tokenItem: Item | undefined,
-    subject: string | undefined,
-    ip: string | undefined,
-    prefix: string | undefined,
-    tokenHash: string | undefined,
+    who: Partial<RequestIdentity>,
+    items: {
+      idItem?: Item | undefined;
+      ipItem?: Item | undefined;
+      prefixItem?: Item | undefined;
+      tokenItem?: Item | undefined;
+    },
   ): { scope: BlockScope; until: number } | undefined {
     const candidates: [BlockScope, string | undefined, number][] = [
-      ['ip', ip, num(ipItem?.blockedUntil)],
-      ['prefix', prefix, num(prefixItem?.blockedUntil)],
-      ['subject', subject, subject ? num(idItem?.blockedUntil) : 0],
-      ['token', tokenHash, num(tokenItem?.blockedUntil)],
+      ['ip', who.ip, num(items.ipItem?.blockedUntil)],
+      ['prefix', who.prefix, num(items.prefixItem?.blockedUntil)],
+      ['subject', who.subject, who.subject ? num(items.idItem?.blockedUntil) : 0],
+      ['token', who.tokenHash, num(items.tokenItem?.blockedUntil)],
     ];
     for (const [scope, value, until] of candidates) {
       if (value && until > now) {
         this.blocks.put(`${scope}#${value}`, until, now, scope, 'recorded block');
-        this.keepFlagAlive(idItem, until);
+        this.fleet.keepFlagAlive(items.idItem);
         return { scope, until };
       }
     }
     return undefined;
   }
 
-  /**
-   * The counting write that revealed a block also reset the item's TTL to the counter horizon; restore it to the
-   * block's end so the flag outlives TTL deletion. Rare: once per container per blocked client.
-   */
-  private keepFlagAlive(item: Item | undefined, until: number): void {
-    if (!item || typeof item.pk !== 'string' || typeof item.sk !== 'string') return;
-    if (num(item.blockedUntil) <= num(item.expiresAt)) return;
-    const fix = new UpdateBuilder(item.pk, item.sk).build(Math.ceil(num(item.blockedUntil)));
-    void until;
-    this.store.applyUpdates([fix]).catch(() => {
-      // Best effort: the block record itself and the WAF updater still hold the block.
-    });
-  }
-
-  /**
-   * Where a block lands. Fairness: an IP that carries several well-behaved subjects (office or carrier NAT) is never
-   * IP-blocked; the offender behind it gets a token or subject block instead.
-   */
-  private blockTarget(
-    top: readonly SignalResult[],
-    view: CounterView,
-    ids: {
-      ip?: string | undefined;
-      prefix?: string | undefined;
-      tokenHash?: string | undefined;
-      subject?: string | undefined;
-    },
-  ): { scope: BlockScope; value: string } | undefined {
-    const shared = view.distinctSubjectsOnIp >= this.policy.settingsFor('').thresholds.sharedIpSubjects;
-    for (const s of top) {
-      let scope: BlockScope = s.scope;
-      if (
-        ids.subject &&
-        (scope === 'ip' || scope === 'prefix') &&
-        s.name !== 'invalid-auth' &&
-        s.name !== 'one-shot'
-      ) {
-        // An authenticated offender is blocked by identity; the network only when the signal is about the network.
-        if (s.name !== 'volume-ip' && s.name !== 'volume-prefix') scope = 'subject';
-      }
-      if ((scope === 'ip' || scope === 'prefix') && shared) scope = ids.subject ? 'subject' : scope;
-      if ((scope === 'ip' || scope === 'prefix') && shared) continue;
-      const value =
-        scope === 'ip'
-          ? ids.ip
-          : scope === 'prefix'
-            ? ids.prefix
-            : scope === 'token'
-              ? ids.tokenHash
-              : ids.subject;
-      if (value) return { scope, value };
-    }
-    return undefined;
-  }
-
-  /** Records a block with escalation; enforced blocks also set the flag the hot path reads. */
-  private async block(
-    scope: BlockScope,
-    value: string,
-    now: number,
-    score: number,
-    reason: string,
-    settings: ResolvedRouteSettings,
-    simulated: boolean,
-    decisionId: string,
-  ): Promise<DecisionRecord['blocked']> {
-    const b = settings.block;
-    let offences = 1;
-    try {
-      offences = simulated
-        ? 1
-        : await this.store.recordOffence(scope, value, Math.floor(now), b.memorySeconds);
-    } catch {
-      // Escalation memory unavailable: block for the base duration rather than not at all.
-    }
-    const duration = Math.min(b.maxDurationSeconds, b.durationSeconds * b.escalationFactor ** (offences - 1));
-    const until = Math.ceil(now + duration);
-    const record: BlockRecord = {
-      scope,
-      value,
-      createdAt: Math.floor(now),
-      expiresAt: until,
-      score,
-      reason,
-      offences,
-      simulated,
-      decisionId,
-      origin: 'engine',
-    };
-    if (!simulated) this.blocks.put(`${scope}#${value}`, until, now, scope, reason);
-    try {
-      await this.store.putBlock(record);
-      this.telemetry.blockCreated(record);
-    } catch (error) {
-      this.telemetry.storeFailure({
-        failMode: settings.failMode,
-        error: `block write failed: ${String(error)}`,
-        elapsedMs: 0,
-      });
-    }
-    return { scope, value, until, simulated };
-  }
-
   /** Counts a failed or missing authentication against the IP (one write) and blocks floods of them. */
-  /** Remembers which attributes of an item the next write to it should remove (read once per sync). */
-  private noteStale(pk: string, item: Item | undefined, now: number): void {
-    const stale = staleAttributes(item, now, this.policy.windows.longSeconds);
-    if (stale.length > 0) this.staleByKey.set(pk, stale);
-    else this.staleByKey.delete(pk);
-    if (this.staleByKey.size > 10_000) this.staleByKey.clear();
-  }
-
-  /**
-   * Short- and long-window counts of every kind for one scope: per kind and window, whichever saw more, the shared
-   * item or this container (never their sum: the container's own requests are in both).
-   */
-  private counts(item: Item | undefined, key: string, now: number): WindowCounts {
-    const { shortSeconds, longSeconds } = this.policy.windows;
-    const shared = windowCounts(item, now, shortSeconds, longSeconds);
-    const local = this.local.windowCounts(key, now, shortSeconds, longSeconds);
-    return { short: maxOfKinds(shared.short, local.short), long: maxOfKinds(shared.long, local.long) };
-  }
-
-  /**
-   * One counting round trip within the store budget. A timer cleared on completion, not `AbortSignal.timeout`:
-   * that one fires (and builds an exception) for every call, even long after the call succeeded.
-   */
-  private async exchangeWithinBudget(
-    update: Parameters<CounterStore['exchange']>[0],
-    reads: Parameters<CounterStore['exchange']>[1],
-  ): ReturnType<CounterStore['exchange']> {
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException('counter store budget exceeded', 'TimeoutError')),
-      this.storeTimeoutMs,
-    );
-    try {
-      return await this.store.exchange(update, reads, controller.signal);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async countFailure(
-    request: AuthorizerRequest,
-    now: number,
-    ip: string | undefined,
-    prefix: string | undefined,
-    tokenHash: string | undefined,
-    settings: ResolvedRouteSettings,
-    decisionId: string,
-  ): Promise<void> {
+  private async countFailure(ctx: DecisionContext): Promise<void> {
+    const { now, who, keys, settings } = ctx;
+    const ip = who.ip;
     if (!ip || this.policy.isAllowlistedIp(ip)) return;
-    const ipKey = `ip#${ip}`;
-    const prefixKey = `prefix#${prefix ?? '?'}`;
-    this.local.add(ipKey, 'r', now);
-    this.local.add(ipKey, 'f', now);
-    this.local.add(prefixKey, 'r', now);
-    this.local.add(prefixKey, 'f', now);
-    if (tokenHash) this.local.see(prefixKey, 'toks', tokenHash, now);
-    const windowLong = this.policy.windows.longSeconds;
+    this.local.add(keys.ipKey, 'r', now);
+    this.local.add(keys.ipKey, 'f', now);
+    this.local.add(keys.prefixKey, 'r', now);
+    this.local.add(keys.prefixKey, 'f', now);
     const key = counterKey('ip', ip);
     const minute = Math.floor(now / 60);
     const upd = new UpdateBuilder(key.pk, COUNTER_SK)
       .add(bucketAttr('r', minute), 1)
       .add(bucketAttr('f', minute), 1)
-      .setIfNotExists('firstSeen', Math.floor(now))
-      .remove(this.staleByKey.get(key.pk) ?? []);
-    if (tokenHash) upd.addToSet(setAttr('tok', epochOf(now)), sketchSlot(tokenHash));
+      .setIfNotExists('firstSeen', Math.floor(now));
+    if (who.tokenHash) upd.addToSet(setAttr('tok', epochOf(now)), sketchSlot(who.tokenHash));
     let ipItem: Item | undefined;
     let prefixItem: Item | undefined;
     try {
-      const out = await this.exchangeWithinBudget(
-        upd.build(Math.ceil(now) + Math.max(windowLong, COUNTER_TTL_SECONDS)),
-        prefix ? [counterKey('prefix', prefix)] : [],
-      );
-      ipItem = out.updated;
-      this.noteStale(key.pk, out.updated, now);
-      prefixItem = prefix ? out.read.get(counterKey('prefix', prefix).pk) : undefined;
-      if (this.policy.mode !== 'shadow') {
-        this.sharedBlock(now, ipItem, ipItem, prefixItem, undefined, undefined, ip, prefix, undefined);
-      }
+      const out = await this.fleet.countNow(upd, who.prefix ? [counterKey('prefix', who.prefix)] : [], now);
+      ipItem = out.item;
+      prefixItem = who.prefix ? out.reads.get(counterKey('prefix', who.prefix).pk) : undefined;
+      if (!ctx.shadow)
+        this.sharedBlock(now, { ip, prefix: who.prefix }, { idItem: ipItem, ipItem, prefixItem });
     } catch (error) {
       // Authentication already failed: the answer is 401 whatever the store says.
       this.telemetry.storeFailure({ failMode: settings.failMode, error: String(error), elapsedMs: 0 });
     }
-    const view: CounterView = {
-      ...EMPTY_VIEW,
-      ipFailures: this.counts(ipItem, ipKey, now).long.f,
-      prefixFailures: this.counts(prefixItem, prefixKey, now).long.f,
-      distinctSubjectsOnIp: Math.max(
-        distinctCount(ipItem, 'sub', now),
-        this.local.distinct(ipKey, 'subs', now),
-      ),
-    };
+    const view = failureView(this.local, keys, ipItem, prefixItem, now, this.policy.windows);
     const signals = evaluateSignals(view, NO_FEATURES, settings).filter((s) => s.name === 'invalid-auth');
     const score = combineScore(signals);
-    if (bandFor(score, settings.bands) === 'block') {
-      const target = this.blockTarget(signals, view, { ip, prefix });
-      if (target) {
-        await this.block(
-          target.scope,
-          target.value,
-          now,
-          score,
-          'invalid-auth',
-          settings,
-          this.policy.mode === 'shadow',
-          decisionId,
-        );
-      }
-    }
-    void request;
+    if (bandFor(score, settings.bands) !== 'block') return;
+    const target = blockTarget(
+      signals,
+      view,
+      { ip, prefix: who.prefix },
+      this.policy.settingsFor('').thresholds.sharedIpSubjects,
+    );
+    if (!target) return;
+    await this.blocker.block({
+      ...target,
+      now,
+      score,
+      reason: 'invalid-auth',
+      settings,
+      simulated: ctx.shadow,
+      decisionId: ctx.decisionId,
+    });
   }
+}
+
+/** The view of a failed authentication: failures per IP and prefix, and who shares the IP. */
+function failureView(
+  local: LocalCounters,
+  keys: LocalKeys,
+  ipItem: Item | undefined,
+  prefixItem: Item | undefined,
+  now: number,
+  windows: { readonly shortSeconds: number; readonly longSeconds: number },
+): CounterView {
+  return {
+    ...EMPTY_VIEW,
+    ipFailures: mergedCounts(ipItem, local, keys.ipKey, now, windows).long.f,
+    prefixFailures: mergedCounts(prefixItem, local, keys.prefixKey, now, windows).long.f,
+    distinctSubjectsOnIp: Math.max(
+      distinctCount(ipItem, 'sub', now),
+      local.distinct(keys.ipKey, 'subs', now),
+    ),
+  };
 }
 
 const EMPTY_VIEW: CounterView = {
@@ -922,23 +639,17 @@ const NO_FEATURES: RequestFeatures = {
   ignoreSignals: new Set(),
 };
 
-/** Requests per IP: anonymous ones for an anonymous caller; all of them for an authenticated one. */
-function maxOfKinds(
-  a: Readonly<Record<BucketKind, number>>,
-  b: Readonly<Record<BucketKind, number>>,
-): Record<BucketKind, number> {
-  return {
-    r: Math.max(a.r, b.r),
-    a: Math.max(a.a, b.a),
-    f: Math.max(a.f, b.f),
-    h: Math.max(a.h, b.h),
-    x: Math.max(a.x, b.x),
-    i: Math.max(a.i, b.i),
-  };
+/** The client's own counter item: the subject's, or the IP's for anonymous callers. */
+function primaryKey(who: RequestIdentity): { pk: string; sk: string } {
+  return who.subject ? counterKey('sub', who.subject) : counterKey('ip', who.ip ?? 'unknown');
 }
 
 function deny(principalId: string, context: Record<string, string | number | boolean>): Decision {
   return { effect: 'deny', principalId, context };
+}
+
+function allow(principalId: string, context: Record<string, string | number | boolean>): Decision {
+  return { effect: 'allow', principalId, context };
 }
 
 /** Scope key used by the block cache and operators for a block. */

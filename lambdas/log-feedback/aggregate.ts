@@ -1,4 +1,11 @@
-import { bucketAttr, type CounterUpdate, epochOf, setAttr, UpdateBuilder } from '../engine/counter-layout';
+import {
+  bucketAttr,
+  type CounterUpdate,
+  epochOf,
+  setAttr,
+  tokenRequestsAttr,
+  UpdateBuilder,
+} from '../engine/counter-layout';
 import { COUNTER_TTL_SECONDS } from '../engine/engine';
 import { canonicalIp, fnv1a, networkPrefix } from '../engine/network';
 import { sketchSlot } from '../engine/sketch';
@@ -56,9 +63,14 @@ export function aggregateFeedback(lines: readonly AccessLogLine[]): CounterUpdat
 
     if (prefix) {
       const pKey = counterKey('prefix', prefix);
-      const pB = builder(pKey.pk, pKey.sk, at).add(bucketAttr('r', minute), 1);
+      const pB = builder(pKey.pk, pKey.sk, at)
+        .add(bucketAttr('r', minute), 1)
+        .setIfNotExists('firstSeen', Math.floor(at));
       if (line.status === 401) pB.add(bucketAttr('f', minute), 1);
-      if (line.tokenHash) pB.addToSet(setAttr('tok', epoch), sketchSlot(line.tokenHash));
+      if (line.tokenHash) {
+        // Distinct tokens and the requests carrying them, per epoch: together, a fleet-wide one-shot count.
+        pB.addToSet(setAttr('tok', epoch), sketchSlot(line.tokenHash)).add(tokenRequestsAttr(epoch), 1);
+      }
     }
 
     if (subject && error) {
@@ -85,8 +97,9 @@ export const SAMPLE_BELOW = 8;
 
 function sampleQuietKey(u: CounterUpdate, salt: string): CounterUpdate | undefined {
   const kinds = Object.keys(u.add);
-  if (kinds.some((k) => !k.startsWith('r') && !k.startsWith('a'))) return u;
-  const requests = kinds.reduce((sum, k) => sum + (u.add[k] ?? 0), 0);
+  // Request counts (`r`, `a`, and `tr` token-carrying requests) are sampled; anything else is evidence.
+  if (kinds.some((k) => !/^(?:r|a|tr)\d/.test(k))) return u;
+  const requests = kinds.filter((k) => !k.startsWith('tr')).reduce((sum, k) => sum + (u.add[k] ?? 0), 0);
   if (requests >= SAMPLE_BELOW || requests === 0) return u;
   // Deterministic per batch and key, so a replayed batch makes the same choice.
   const draw = fnv1a(`${salt}|${u.pk}`) / 2 ** 32;

@@ -48,6 +48,12 @@ export interface Scenario {
    * @default 1
    */
   readonly generate: (seed: number, scale?: number) => SimRequest[];
+  /**
+   * How the fleet changes during the scenario when it runs on more than one container: the pool starts at a
+   * quarter of its size and scales out to all of it at `scaleOutAtMs` (scaled like the scenario's durations), and
+   * one container is recycled every `recycleEveryMs`. Unset: a steady pool.
+   */
+  readonly fleet?: { readonly scaleOutAtMs?: number; readonly recycleEveryMs?: number };
 }
 
 const BROWSER_HEADERS = {
@@ -144,6 +150,32 @@ function humans(
         });
       }
       t += think(rand, 9000);
+    }
+  }
+  return out;
+}
+
+/** Many people browsing items at a steady pace (mean think time `thinkMs`), starting at random in the first 20 s. */
+function steadyCrowd(
+  rand: () => number,
+  count: number,
+  durationMs: number,
+  ipFor: (u: number) => string,
+  prefix: string,
+  thinkMs: number,
+): SimRequest[] {
+  const out: SimRequest[] = [];
+  for (let u = 0; u < count; u += 1) {
+    for (let t = rand() * 20_000; t < durationMs; t += think(rand, thinkMs)) {
+      out.push(
+        itemRequest(1 + Math.floor(rand() * 5000), {
+          at: Math.round(t),
+          ip: ipFor(u),
+          credential: { kind: 'token', subject: `${prefix}-${u}` },
+          label: 'human',
+          backendStatus: rand() < 0.03 ? 404 : 200,
+        }),
+      );
     }
   }
   return out;
@@ -381,6 +413,100 @@ export const SCENARIOS: readonly Scenario[] = [
             label: 'bot',
           }),
         );
+      }
+      return sorted(out);
+    },
+  },
+  {
+    name: 'cold-start-crowd',
+    description:
+      '300 people, 10 requests/s in all, on containers that have just started, recycled every minute',
+    stableBot: false,
+    fleet: { recycleEveryMs: MINUTE },
+    generate: (seed, scale = 1) => {
+      const rand = prng(seed);
+      // Think time ~30 s each: 300 people make about 10 requests a second together.
+      return sorted(steadyCrowd(rand, 300, 5 * MINUTE * scale, humanIp, 'crowd', 30_000));
+    },
+  },
+  {
+    name: 'carrier-nat',
+    description: '400 phone users behind 4 carrier NAT addresses: short bursts of app calls, long pauses',
+    stableBot: false,
+    generate: (seed, scale = 1) => {
+      const rand = prng(seed);
+      const out: SimRequest[] = [];
+      const duration = 6 * MINUTE * scale;
+      for (let u = 0; u < 400; u += 1) {
+        const ip = `100.64.${10 + (u % 4)}.1`;
+        let t = rand() * duration;
+        // An app session: a burst of 2–6 calls within a second or two, then the phone goes back in a pocket.
+        while (t < duration) {
+          const calls = 2 + Math.floor(rand() * 5);
+          for (let c = 0; c < calls; c += 1) {
+            out.push(
+              itemRequest(1 + Math.floor(rand() * 5000), {
+                at: Math.round(t + c * (80 + rand() * 400)),
+                ip,
+                credential: { kind: 'token', subject: `phone-${u}` },
+                label: 'human',
+              }),
+            );
+          }
+          t += 60_000 + rand() * 240_000;
+        }
+      }
+      return sorted(out);
+    },
+  },
+  {
+    name: 'token-flood',
+    description: 'One valid token at 10 requests/s amid people (a script replaying a session)',
+    stableBot: true,
+    generate: (seed, scale = 1) => {
+      const rand = prng(seed);
+      const out = humans(rand, 15, 3 * MINUTE * scale, humanIp, 'user', 0, scale);
+      for (let t = 0; t < 3 * MINUTE * scale; t += 80 + Math.round(rand() * 40)) {
+        out.push(
+          itemRequest(1 + Math.floor(rand() * 5000), {
+            at: t,
+            ip: '203.0.113.150',
+            credential: { kind: 'token', subject: 'replayer' },
+            label: 'bot',
+          }),
+        );
+      }
+      return sorted(out);
+    },
+  },
+  {
+    name: 'scale-out-surge',
+    description:
+      '300 people steady for 4 minutes, then 4,000 new IPs join; the fleet scales out from a quarter to all of it',
+    stableBot: false,
+    fleet: { scaleOutAtMs: 4 * MINUTE },
+    generate: (seed, scale = 1) => {
+      const rand = prng(seed);
+      const surgeStart = 4 * MINUTE * Math.max(scale, 0.75);
+      const out = steadyCrowd(rand, 300, surgeStart + 2 * MINUTE * scale, humanIp, 'crowd', 30_000);
+      const crowd = Math.max(100, Math.round(4000 * scale));
+      for (let i = 0; i < crowd; i += 1) {
+        const ip = `100.${80 + Math.floor(i / 250)}.${(i * 7) % 250}.${(i % 250) + 1}`;
+        let t = surgeStart + rand() * 40_000 * scale;
+        for (let k = 0; k < 3; k += 1) {
+          out.push({
+            at: Math.round(t),
+            ip,
+            method: 'GET',
+            resource: '/catalog',
+            path: '/catalog',
+            headers: SCRIPT_HEADERS,
+            credential: { kind: 'none' },
+            label: 'bot',
+            backendStatus: 200,
+          });
+          t += (3000 + rand() * 20_000) * scale;
+        }
       }
       return sorted(out);
     },

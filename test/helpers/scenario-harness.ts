@@ -1,42 +1,85 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoCounterStore } from '../../lambdas/adapters/dynamo-counter-store';
-import { createRestHandler } from '../../lambdas/authorizer/handler-factory';
-import { type DecisionRecord, RiskEngine } from '../../lambdas/engine/engine';
+import type { DecisionRecord } from '../../lambdas/engine/engine';
+import type { CounterStore } from '../../lambdas/engine/ports';
 import { processSubscriptionEvent } from '../../lambdas/log-feedback/feedback';
 import { resolvePolicy } from '../../lambdas/policy/policy';
+import { createAuthorizerFleet } from '../../lib/local/authorizer-fleet';
 import { subscriptionEvent } from '../../lib/local/cloudwatch-logs';
+import type { FleetOptions, FleetStats } from '../../lib/local/fleet';
+import { MemoryCounterStore } from '../../lib/local/memory-counter-store';
 import { DEMO_POLICY, type Scenario } from '../../lib/local/scenarios';
 import { runScenario, type ScenarioResult } from '../../lib/local/simulator';
 import type { TokenIssuer } from '../../lib/local/token-issuer';
 import { createTestTable } from './table';
 
-const silentLogger = new Logger({ logLevel: 'SILENT' });
-
 export interface ScenarioRun extends ScenarioResult {
+  /** Write units per request (DynamoDB Local only; NaN on the in-memory store). */
   readonly writeUnitsPerRequest: number;
   readonly decisions: readonly DecisionRecord[];
+  readonly fleet: FleetStats;
+}
+
+export interface ScenarioRunOptions extends FleetOptions {
+  /** @default DEMO_POLICY */
+  readonly policy?: unknown;
+  /**
+   * `memory`: the in-memory store (same UpdateItem semantics; its contract is proven against DynamoDB Local by
+   * test/integration/counter-store.contract.test.ts). `dynamodb`: a fresh table on the run's DynamoDB Local.
+   * @default 'memory'
+   */
+  readonly store?: 'memory' | 'dynamodb';
+  /** Duration scale of the scenario. @default 1 */
+  readonly scale?: number;
 }
 
 /**
- * Runs one scenario end to end in-process: the real REST handler (identity layer + risk engine over a fresh table
- * on DynamoDB Local) and the real feedback path, with capacity tracking for write units per request.
+ * The fleet a scenario runs on: K containers, or, for a scenario that scales out, a quarter of them until its
+ * scale-out; its recycling period. Explicit options win.
+ */
+export function fleetFor(scenario: Scenario, options: ScenarioRunOptions): FleetOptions {
+  const k = Math.max(1, options.containers ?? 1);
+  const scale = options.scale ?? 1;
+  const plan = scenario.fleet;
+  if (k === 1 || !plan) return { ...options, containers: k };
+  return {
+    containers: plan.scaleOutAtMs !== undefined ? Math.max(1, Math.ceil(k / 4)) : k,
+    ...(plan.scaleOutAtMs !== undefined
+      ? { scaleOut: [{ atMs: plan.scaleOutAtMs * Math.max(scale, 0.75), containers: k }] }
+      : {}),
+    ...(plan.recycleEveryMs !== undefined ? { recycleEveryMs: plan.recycleEveryMs * scale } : {}),
+    ...options,
+  };
+}
+
+/**
+ * Runs one scenario end to end in-process: the real REST handler (identity layer + risk engine) as a fleet of K
+ * containers on one store, and the real feedback path.
  */
 export async function runScenarioOnFreshTable(
   scenario: Scenario,
   seed: number,
   issuer: TokenIssuer,
-  policy: unknown = DEMO_POLICY,
+  options: ScenarioRunOptions = {},
 ): Promise<ScenarioRun> {
-  const table = await createTestTable(`sc-${scenario.name.slice(0, 12)}`);
-  const store = new DynamoCounterStore({ tableName: table, client: new DynamoDBClient({}) });
-  store.trackCapacity = true;
+  let store: CounterStore;
+  let writes = () => Number.NaN;
+  if (options.store === 'dynamodb') {
+    const table = await createTestTable(`sc-${scenario.name.slice(0, 12)}`);
+    const dynamo = new DynamoCounterStore({ tableName: table, client: new DynamoDBClient({}) });
+    dynamo.trackCapacity = true;
+    writes = () => dynamo.consumed.write;
+    store = dynamo;
+  } else {
+    store = new MemoryCounterStore();
+  }
   const decisions: DecisionRecord[] = [];
-  const engine = new RiskEngine({
-    policy: resolvePolicy(policy),
+  const authorizers = createAuthorizerFleet({
+    ...fleetFor(scenario, options),
+    seed: options.seed ?? seed,
+    policy: resolvePolicy(options.policy ?? DEMO_POLICY),
     store,
-    // DynamoDB Local on a shared 2-core machine is slower than the service; the budget is exercised elsewhere.
-    storeTimeoutMs: 5000,
+    env: issuer.env(),
     telemetry: {
       decision: (d) => decisions.push(d),
       storeFailure: () => {},
@@ -44,22 +87,22 @@ export async function runScenarioOnFreshTable(
       underAttack: () => {},
     },
   });
-  const rest = createRestHandler({
-    logger: silentLogger,
-    env: { ...issuer.env() },
-    createDecider: () => engine,
-  });
   const result = await runScenario(
     scenario,
     seed,
     {
-      rest: (event) => rest(event as never, {} as never),
+      rest: (event) => authorizers.rest(event),
       deliverLogs: async (lines) => {
         await processSubscriptionEvent(subscriptionEvent(lines.map((l) => JSON.stringify(l))), store);
       },
       issuer,
     },
-    { startMs: Date.now() },
+    { startMs: Date.now(), scale: options.scale ?? 1 },
   );
-  return { ...result, writeUnitsPerRequest: store.consumed.write / Math.max(1, result.requests), decisions };
+  return {
+    ...result,
+    writeUnitsPerRequest: writes() / Math.max(1, result.requests),
+    decisions,
+    fleet: authorizers.stats,
+  };
 }
