@@ -83,8 +83,11 @@ export interface GatewardenConfig {
   readonly kmsKey: KmsKeyChoice;
   readonly managedRules: boolean;
   readonly logRetentionDays: number;
-  /** Create the Region's API Gateway CloudWatch Logs role (needed once per account and Region for REST access logs). */
-  readonly apiGatewayLogRole: boolean;
+  /**
+   * Create the Region's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`, one per account and Region, needed
+   * for REST access logs). Unset: the stack's default (demo: create; attach: do not create).
+   */
+  readonly apiGatewayLogRole?: boolean;
 }
 
 /** Every context key Gatewarden reads, with its meaning (the README table is written from the same list). */
@@ -126,7 +129,7 @@ export const CONTEXT_KEYS = {
     'Add AWS managed rule groups (known bad inputs, SQLi, IP reputation) to the web ACL. Default `true`.',
   logRetentionDays: 'Retention of Lambda and access log groups, a CloudWatch-allowed value. Default 30.',
   apiGatewayLogRole:
-    'Create the API Gateway CloudWatch Logs role for the account and Region (REST access logs need it). Default `true`.',
+    'Create the API Gateway CloudWatch Logs role for the account and Region (REST access logs need it; one per Region, retained when the stack goes). Default `true` for the demo, `false` when attaching.',
 } as const;
 
 /** A context key Gatewarden knows. */
@@ -268,6 +271,9 @@ export function readConfig(
         problems.push(
           `restApiMethods: "${entry}" must be resourceId:METHOD (METHOD one of ${[...HTTP_METHODS].join(', ')})`,
         );
+      } else if (methods.some((m) => m.resourceId === resourceId && m.httpMethod === httpMethod)) {
+        // The attach stack names each method's resources after it: one entry per method.
+        problems.push(`restApiMethods: "${entry}" is listed twice`);
       } else {
         methods.push({ resourceId, httpMethod });
       }
@@ -288,9 +294,10 @@ export function readConfig(
     const routeIds = r.list('httpApiRoutes');
     if (routeIds.length === 0)
       problems.push('httpApiRoutes: required with httpApiId, e.g. -c httpApiRoutes=abc1234,def5678');
-    for (const id of routeIds) {
+    routeIds.forEach((id, i) => {
       if (!/^[a-z0-9]{1,12}$/.test(id)) problems.push(`httpApiRoutes: "${id}" is not a route id`);
-    }
+      else if (routeIds.indexOf(id) !== i) problems.push(`httpApiRoutes: "${id}" is listed twice`);
+    });
     httpApi = { id: httpApiId, stage, routeIds, autoDeploy: r.boolean('httpApiAutoDeploy') ?? false };
   } else {
     for (const key of ['httpApiStage', 'httpApiRoutes', 'httpApiAutoDeploy'] as const) {
@@ -385,6 +392,7 @@ export function readConfig(
   if (truststoreVersion && !truststoreUri)
     problems.push('mtlsTruststoreVersion: given without mtlsTruststoreUri');
 
+  const apiGatewayLogRole = r.boolean('apiGatewayLogRole');
   const logRetentionDays = r.integer('logRetentionDays', 1, 3653) ?? 30;
   if (!RETENTION_DAYS.has(logRetentionDays)) {
     problems.push(
@@ -421,7 +429,7 @@ export function readConfig(
     kmsKey,
     managedRules: r.boolean('managedRules') ?? true,
     logRetentionDays,
-    apiGatewayLogRole: r.boolean('apiGatewayLogRole') ?? true,
+    ...(apiGatewayLogRole !== undefined ? { apiGatewayLogRole } : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
