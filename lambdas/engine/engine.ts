@@ -20,8 +20,8 @@ import {
   type WindowCounts,
   windowCounts,
 } from './counter-layout';
-import { automationFingerprint } from './detectors/automation';
-import { findInjections } from './detectors/malicious-input';
+import { automationFingerprint, scannerFingerprint } from './detectors/automation';
+import { findInjectionsIn, requestParts } from './detectors/malicious-input';
 import { BlockCache, LocalCounters, SurgeTracker } from './local-state';
 import { Lru } from './lru';
 import { fnv1a, networkPrefix } from './network';
@@ -298,11 +298,7 @@ export class RiskEngine implements Decider {
         (request.clientCert !== undefined && c.certificateSubjects.has(request.clientCert.subjectDN)),
     );
     const isHead = request.method === 'HEAD';
-    const injections = findInjections([
-      request.path,
-      ...Object.entries(request.query).flat(),
-      ...this.policy.inspectHeaders.map((h) => request.headers[h] ?? ''),
-    ]);
+    const injections = findInjectionsIn(requestParts(request, this.policy.inspectHeaders));
     const ids = numericIds(request);
     const fresh = this.surge.record(ip, now);
     if (this.surge.underAttack !== this.wasUnderAttack) {
@@ -527,7 +523,10 @@ export class RiskEngine implements Decider {
     const features: RequestFeatures = {
       method: request.method,
       injections,
-      automation: settings.browserFacing ? automationFingerprint(request.headers) : undefined,
+      // Scanners (sqlmap, nikto, …) on every route; other automation only where browsers are expected.
+      automation: settings.browserFacing
+        ? automationFingerprint(request.headers)
+        : scannerFingerprint(request.headers),
       journeyViolations: violations,
       volumeMultiplier: clientClass?.volumeMultiplier ?? 1,
       ignoreSignals: clientClass?.ignoreSignals ?? new Set<SignalName>(),
