@@ -71,9 +71,9 @@ const JAVA =
 
 /** PHP: open tags, superglobals, I/O wrappers, serialized objects, ini directives, code-execution calls. */
 const PHP_SYNTAX =
-  /<\?(?:php\b|=)|\$_(?:get|post|request|cookie|server|files|env|session)\s*\[|\$globals\s*\[|\b(?:php|phar|expect|zip|glob|compress\.zlib|compress\.bzip2|zlib|data|ogg|rar|ssh2(?:\.\w+)?):\/\/|\bO:\d{1,4}:"[a-z_\\][\w\\]{0,80}":\d{1,4}:\{|\ba:\d{1,4}:\{[is]:\d|\b(?:allow_url_include|auto_prepend_file|auto_append_file|disable_functions|open_basedir|safe_mode)\s*=/i;
+  /<\?(?:\s*php\b|=|\s|$)|\[\/?php\]|\$_(?:get|post|request|cookie|server|files|env|session)\b|\$globals\s*\[|\b(?:php|phar|expect|zip|glob|compress\.zlib|compress\.bzip2|zlib|data|ogg|rar|ssh2(?:\.\w+)?):\/\/|\bO:\d{1,4}:"[a-z_\\][\w\\]{0,80}":\d{1,4}:\{|\ba:\d{1,4}:\{[is]:\d|\b(?:allow_url_include|auto_prepend_file|auto_append_file|disable_functions|open_basedir|safe_mode)\s*=/i;
 const PHP_CALL =
-  /\b(?:system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|eval|assert|gzinflate|file_get_contents|file_put_contents|include|include_once|require_once|call_user_func(?:_array)?|create_function|unserialize|highlight_file|show_source|posix_getpwuid)\s*\(\s*(?:["'`$]|\w+\s*\()|\bphpinfo\s*\(\s*\)|\(\s*["']?(?:system|exec|passthru|shell_exec|assert)["']?\s*\)\s*\(/i;
+  /\b(?:system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|eval|assert|gzinflate|file_get_contents|file_put_contents|include|include_once|require_once|call_user_func(?:_array)?|create_function|unserialize|highlight_file|show_source|posix_getpwuid)\s*\(\s*(?:["'`$]|\w+\s*\()|\b(?:phpinfo|gzinflate|str_rot13|base64_decode|shell_exec|passthru|proc_open|pcntl_exec)\s*\(|\(\s*["']?(?:system|exec|passthru|shell_exec|assert)["']?\s*\)\s*\(/i;
 
 /** Node.js code and prototype pollution. */
 const NODE =

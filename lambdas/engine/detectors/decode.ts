@@ -122,12 +122,14 @@ export function htmlEntityDecode(s: string): string {
   });
 }
 
-const ESCAPE = /\\(?:x([0-9a-fA-F]{2})|u\{0*([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4}))/g;
+const ESCAPE = /\\(?:x([0-9a-fA-F]{2})|u\{0*([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([nrt]))/g;
+const CONTROL_ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t' };
 
-/** JavaScript / JSON string escapes `\xNN`, `\uNNNN`, `\u{N}`. */
+/** JavaScript / JSON string escapes `\xNN`, `\uNNNN`, `\u{N}`, `\n` `\r` `\t`. */
 export function escapeDecode(s: string): string {
   if (!s.includes('\\')) return s;
-  return s.replace(ESCAPE, (whole, x: string, braced: string, u: string) => {
+  return s.replace(ESCAPE, (whole, x: string, braced: string, u: string, ctl: string) => {
+    if (ctl !== undefined) return CONTROL_ESCAPES[ctl]!;
     const cp = Number.parseInt(x ?? braced ?? u, 16);
     return cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
   });

@@ -146,7 +146,7 @@ export function looksLikeTraversal(text: string, context: PathContext): boolean 
 }
 
 const URL_VALUE = /^(?:https?|ftps?|smb|webdav|dict|gopher|tftp|ldap):\/\/([^/?#\s]*)([^\s]*)$/i;
-const IP_HOST = /^(?:[^@]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\d{8,10}|0x[0-9a-f]{8}|\[[0-9a-f:.]+\])(?::\d+)?$/i;
+const IP_HOST = /^(?:[^@]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\d{8,10}|0x[0-9a-f]{8}|\[[0-9a-f:.]+\]|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})(?::\d+)?$/i;
 const SCRIPT_FILE = /\.(?:txt|php\d?|phtml|inc|sh|pl|cgi|asp|aspx|jsp|exe|py|rb|gif\?|jpg\?)(?:\?|%3f|\0|$)/i;
 const UNC = /^\\\\[a-z0-9.-]+\\[^\\]+/i;
 

@@ -35,6 +35,7 @@ const COMMANDS = new Set([
   'ipconfig',
   'ifconfig',
   'netstat',
+  'netsh',
   'nslookup',
   'systeminfo',
   'tasklist',
@@ -159,10 +160,8 @@ const MAX_SEPARATORS = 32;
 function unquote(s: string): string {
   return s
     .replace(/\$\{IFS\}|\$IFS(?:\$\d)?/g, ' ')
-    .replace(/\$[@*]|\$\{[a-z_]*\}|''|""/gi, '')
-    .replace(/(?<=[a-z0-9])['"\\]+(?=[a-z0-9])/gi, '')
-    .replace(/\\(?=[a-z])/gi, '')
-    .replace(/\{(?=[a-z/])/gi, ' ')
+    .replace(/\$\{[a-z_]*\}|''|""/gi, '')
+    .replace(/\{,?(?=[a-z/])/gi, ' ')
     .replace(/,(?=\/)/g, ' ');
 }
 
@@ -198,9 +197,11 @@ function commandAt(s: string, i: number, loose: boolean): boolean {
   let j = i;
   while (j < s.length && (s[j] === ' ' || s[j] === '\t' || s[j] === '(' || s[j] === '{' || s[j] === '<')) j += 1;
   const start = j;
-  while (j < s.length && /[A-Za-z0-9_./?*[\]-]/.test(s[j]!)) j += 1;
+  // Quotes, backslashes and `$@` inside the word vanish in the shell: `c'a't`, `c\at`, `w$@hoami` are commands.
+  while (j < s.length && (/[A-Za-z0-9_./?*[\]-]/.test(s[j]!) || /^(?:['"\\](?=[A-Za-z0-9/])|\$[@*])/.test(s.slice(j, j + 2))))
+    j += s[j] === '$' ? 2 : 1;
   effort.units += j - i + 1;
-  const name = commandName(s.slice(start, j));
+  const name = commandName(s.slice(start, j).replace(/\$[@*]|['"\\]/g, ''));
   if (!name) return false;
   const after = s[j];
   if (after === undefined || /[;|&<>)`$\n'"]/.test(after)) return !WORDY.has(name) || after !== undefined;
@@ -211,13 +212,20 @@ function commandAt(s: string, i: number, loose: boolean): boolean {
   return loose && COMMANDS.has(name) && !WORDY.has(name) && /^[a-z0-9_.-]+\s*(?:$|[;|&`])/i.test(arg);
 }
 
-const WINDOWS_FOR = /\bfor\s+(?:\/[a-z]\s+(?:"[^"]{0,60}"\s+)?)?%%?[a-z]\s+in\s*\([^)]{0,200}\)\s*do\s+\S/i;
+const WINDOWS_FOR = /\bfor\s+(?:\/[a-z]\s+(?:"[^"]{0,60}"\s+)?)?%%?[\w~]{1,20}\s+in\s*\([^)]{0,200}\)\s*do\b/i;
+const WINDOWS_IF = /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist\s|defined\s|errorlevel\s|%\w+%\s+(?:equ|neq|lss|gtr)\s|"%~?\d"\s*==)/i;
+const POWERSHELL =
+  /\b(?:invoke-(?:webrequest|expression|restmethod|command|item)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring\s*\(|set-executionpolicy)\b/i;
+/** A value that begins with a command that only a shell runs, chained or given a shell argument. */
+const LEADING_COMMAND =
+  /^\s*(?:cat|ls|id|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|dir|type|netsh|nslookup|ping|wget|curl|nc|ncat)(?:\s*(?:[;|`]|&&|$)|\s+(?:[a-z]:\\|\/(?:etc|bin|usr|tmp|dev|proc|var)\b|-[a-z]{1,3}\s+\S))/i;
 const STRONG =
   /\$\{IFS\}|\$IFS\$\d|\/dev\/(?:tcp|udp)\/|\b(?:ba|z|k)?sh\s+-[ci]\b|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|en|enc|encodedcommand|c|command)\b|\biex\s*\(|\(\)\s*\{\s*[:\w]*\s*;\s*\}\s*;|%(?:comspec|systemroot|windir)%/i;
 
 /** Whether `text` (already decoded) reads as a shell command injection in this context. */
 export function looksLikeCommand(text: string, context: ShellContext): boolean {
-  if (STRONG.test(text) || WINDOWS_FOR.test(text)) return true;
+  if (STRONG.test(text) || WINDOWS_FOR.test(text) || WINDOWS_IF.test(text) || POWERSHELL.test(text)) return true;
+  if (context === 'value' && LEADING_COMMAND.test(text)) return true;
   if (!/[;|&`\n\r$]/.test(text)) return false;
   const s = unquote(text);
   const queryLike = /[?=]/.test(s);

@@ -202,8 +202,14 @@ export function sqlTokens(s: string, quote: '' | "'" | '"'): Token[] {
       out.push({ t: 'n', v: s.slice(i + 1, end < 0 ? s.length : end - 1).toLowerCase() });
       i = end < 0 ? s.length : end;
     } else if (c === '#' || (c === '-' && s[i + 1] === '-')) {
-      out.push({ t: 'c', v: '--' });
-      break;
+      // A line comment ends at the newline: `-1#\nunion select` goes on after it.
+      const nl = s.indexOf('\n', i);
+      const end = nl < 0 ? s.length : nl;
+      if (nl < 0) {
+        out.push({ t: 'c', v: s.slice(i + (c === '#' ? 1 : 2), end).trim() });
+        break;
+      }
+      i = end + 1;
     } else if (c === '/' && s[i + 1] === '*') {
       if (s[i + 2] === '!') {
         // MySQL executable comment `/*!50000 UNION*/`: its content is SQL.
@@ -211,8 +217,9 @@ export function sqlTokens(s: string, quote: '' | "'" | '"'): Token[] {
         while (i < s.length && /[0-9]/.test(s[i]!)) i += 1;
         continue;
       }
+      // A closed inline comment is whitespace (`DROP/**/TABLE`); an open one ends the input like `--`.
       const close = s.indexOf('*/', i + 2);
-      out.push({ t: 'c', v: '/*' });
+      if (close < 0) out.push({ t: 'c', v: '' });
       i = close < 0 ? s.length : close + 2;
     } else if (c === '*' && s[i + 1] === '/') {
       i += 2;
@@ -248,6 +255,7 @@ export function sqlTokens(s: string, quote: '' | "'" | '"'): Token[] {
   return out;
 }
 
+const COMPARISONS = new Set(['=', '==', '<', '>', '<=', '>=', '<>', '!=', '<=>', 'like', 'rlike', 'regexp', 'is', 'between', 'in', 'sounds']);
 const operand = (t: Token | undefined) => t !== undefined && (t.t === 's' || t.t === '1' || t.t === 'v');
 const named = (t: Token | undefined) => operand(t) || t?.t === 'n';
 const ended = (t: Token | undefined) => t === undefined || t.t === 'c' || t.t === ';';
@@ -267,8 +275,9 @@ function booleanTail(ts: readonly Token[], i: number, loose: boolean): boolean {
   const left = loose ? named(a) : operand(a);
   if (!left) return false;
   const op = ts[j + 1];
-  if (ended(op) || (op?.t === '&' && operand(ts[j + 2]))) return operand(a);
-  if (op?.t !== 'o') return false;
+  // A lone literal (`' OR 1--`, `1 OR true`) only as a number or boolean: `"foo" AND "bar"` is a search.
+  if (ended(op) || (op?.t === '&' && operand(ts[j + 2]))) return a?.t === '1' && (loose || op !== undefined);
+  if (op?.t !== 'o' || !COMPARISONS.has(op.v)) return false;
   const b = ts[j + 2];
   return (loose ? named(b) : operand(b)) || attackCall(b) || b?.t === 'E';
 }
@@ -286,14 +295,15 @@ function stackedAt(ts: readonly Token[], i: number): boolean {
   if (k.v === 'waitfor') return next?.v === 'delay' || next?.v === 'time';
   if (k.v === 'declare' || k.v === 'set') return next?.t === 'v';
   if (k.v === 'select') return selectAt(ts, i + 1);
-  if (k.v === 'exec' || k.v === 'execute') return next?.t === 'n' || next?.t === 'f';
+  if (k.v === 'exec' || k.v === 'execute')
+    return next?.t === 'f' || next?.t === 'v' || (next?.t === 'n' && /^(?:xp_|sp_|master\.)/.test(next.v));
   return k.v === 'shutdown' && ended(next);
 }
 
 /** SELECT followed by what only a query has: a select list of literals/calls/`*`, or FROM one name and a clause. */
 function selectAt(ts: readonly Token[], i: number): boolean {
   const a = ts[i + 1];
-  if (!a || a.t === 'v' || a.t === 'f' || a.t === '(' || (a.t === 'o' && a.v === '*') || operand(a)) return true;
+  if (!a || a.t === 'v' || a.t === 'f' || (a.t === 'o' && a.v === '*') || operand(a)) return true;
   if (a.t === 'k' && (a.v === 'distinct' || a.v === 'all' || a.v === 'top')) return true;
   for (let j = i + 1; j < Math.min(ts.length, i + 12); j += 1) {
     if (ts[j]!.t === 'k' && ts[j]!.v === 'from') {
@@ -330,13 +340,21 @@ function anywhere(ts: readonly Token[]): boolean {
     if (t.t === 'U' && unionAt(ts, i)) return true;
     if (t.t === ';' && stackedAt(ts, i)) return true;
     if (t.t === 'E' && i > 0 && selectAt(ts, i) && ts[i - 1]!.t !== 'n') return true;
-    if (t.t === 'E' && i === 0 && selectAt(ts, i) && ts.length > 3) return true;
+    if (t.t === 'E' && i === 0 && ts[1]?.t !== 'n' && selectAt(ts, i) && ts.some((x) => x.t === 'o' || x.t === ','))
+      return true;
+    if (t.t === 'E' && i === 0 && ts[1]?.t === 'n' && selectAt(ts, i) && ts.some((x) => x.t === 'o' && COMPARISONS.has(x.v)))
+      return true;
     if (t.t === 'k' && t.v === 'waitfor' && (ts[i + 1]?.v === 'delay' || ts[i + 1]?.v === 'time')) return true;
     if (t.t === 'k' && t.v === 'into' && (ts[i + 1]?.v === 'outfile' || ts[i + 1]?.v === 'dumpfile')) return true;
     if ((t.t === 'n' || t.t === 'f') && t.v.includes('xp_cmdshell')) return true;
     if (t.t === 'f' && /^(?:sleep|benchmark|pg_sleep|dbms_pipe\.receive_message|dbms_lock\.sleep)$/.test(t.v)) {
       const before = ts[i - 1];
-      if (before && /^[&E;(,oU]$/.test(before.t)) return true;
+      if (before && /^[&E;(,oUk]$/.test(before.t)) return true;
+      if (!before && t.v !== 'sleep' && ts[i + 1]?.t === '(' && ts[i + 2]?.t === '1') return true;
+      if (!before && ts[i + 2]?.t === '1' && ts[i + 3]?.t === ')' && ended(ts[i + 4])) return true;
+    }
+    if (t.t === 'f' && (t.v === 'iif' || t.v === 'if') && operand(ts[i + 2]) && ts[i + 3]?.t === 'o') {
+      if (COMPARISONS.has(ts[i + 3]!.v) && operand(ts[i + 4]) && ts[i + 5]?.t === ',') return true;
     }
   }
   return false;
@@ -347,11 +365,15 @@ function afterBreak(tokens: readonly Token[]): boolean {
   const ts = flat(tokens);
   const a = ts[1];
   if (!a) return false;
-  if (a.t === 'c') return true;
+  // A quote closed then commented out (`admin'--`): only after a short, unspaced string and with nothing after.
+  const word = /^\S{0,32}$/.test(ts[0]!.v);
+  if (a.t === 'c') return word && a.v.length <= 3;
   if (a.t === '&') return booleanTail(ts, 1, true);
-  if (a.t === 'U' || a.t === ';') return anywhere(ts.slice(1)) || (a.t === ';' && ended(ts[2]));
+  if (a.t === 'U' || a.t === ';') return anywhere(ts.slice(1)) || (a.t === ';' && word && ended(ts[2]));
   if (a.t === 'k' && /^(?:order|group)$/.test(a.v)) return ts[2]?.v === 'by';
-  if (a.t === 'k' && /^(?:having|procedure|into|limit|waitfor)$/.test(a.v)) return named(ts[2]) || a.v === 'waitfor';
+  if (a.t === 'k' && a.v === 'into') return ts[2]?.v === 'outfile' || ts[2]?.v === 'dumpfile' || ts[2]?.t === 'v';
+  if (a.t === 'k' && /^(?:having|procedure|limit)$/.test(a.v)) return operand(ts[2]) || ts[2]?.t === 'f';
+  if (a.t === 'k' && a.v === 'waitfor') return true;
   if (a.t === 'o' && attackCall(ts[2])) return true;
   if (a.t === 'o' && a.v === '=' && operand(ts[2])) return ended(ts[3]) || ts[3]?.t === '&';
   return anywhere(ts.slice(1));
@@ -363,7 +385,8 @@ function asIs(tokens: readonly Token[]): boolean {
   const ts = flat(tokens);
   const a = ts[0];
   if (!a) return false;
-  if (a.t === '&') return booleanTail(ts, 0, false) && ended(ts[ts.length - 1]) && ts.length <= 8;
+  if (a.t === '&') return booleanTail(ts, 0, true) && ts.length <= 12;
+  if (a.t === 'k' && /^(?:order|group)$/.test(a.v)) return ts[1]?.v === 'by' && ts[2]?.t === '1' && ended(ts[3]);
   if (!operand(a)) return false;
   const b = ts[1];
   if (b?.t === '&') return booleanTail(ts, 1, false);
