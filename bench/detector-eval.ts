@@ -51,7 +51,10 @@ export function flagged(r: FixtureRequest): boolean {
   const query: Record<string, string> = {};
   for (const [k, v] of r.query) query[k] = v;
   if (scannerFingerprint(r.headers)) return true;
-  return findInjectionsIn(requestParts({ path: r.path, query, headers: r.headers }, DEFAULT_INSPECT_HEADERS)).length > 0;
+  return (
+    findInjectionsIn(requestParts({ path: r.path, query, headers: r.headers }, DEFAULT_INSPECT_HEADERS))
+      .length > 0
+  );
 }
 
 function tally(groups: Map<string, { total: number; hit: number }>): Record<string, Rate> {
@@ -94,19 +97,32 @@ export function evaluate(every = 1): EvalResult {
   }
   const families = tally(fam);
   const benignRates = tally(sets);
-  return { families, overall: sum(families), notVisible, benign: benignRates, benignOverall: sum(benignRates), flaggedBenign };
+  return {
+    families,
+    overall: sum(families),
+    notVisible,
+    benign: benignRates,
+    benignOverall: sum(benignRates),
+    flaggedBenign,
+  };
 }
 
 const pct = (r: Rate, digits = 1) => `${(r.rate * 100).toFixed(digits)} %`;
 
 function print(result: EvalResult, verbose: boolean): void {
   console.log('attack family (authorizer-visible) | payloads | detected');
-  for (const [k, r] of Object.entries(result.families)) console.log(`  ${k.padEnd(12)} ${String(r.total).padStart(6)}  ${pct(r)}`);
+  for (const [k, r] of Object.entries(result.families))
+    console.log(`  ${k.padEnd(12)} ${String(r.total).padStart(6)}  ${pct(r)}`);
   console.log(`  ${'all'.padEnd(12)} ${String(result.overall.total).padStart(6)}  ${pct(result.overall)}`);
-  console.log(`  (${result.notVisible} more CRS payloads sit in bodies, cookies or other headers: not judged here)`);
+  console.log(
+    `  (${result.notVisible} more CRS payloads sit in bodies, cookies or other headers: not judged here)`,
+  );
   console.log('benign set | inputs | flagged');
-  for (const [k, r] of Object.entries(result.benign)) console.log(`  ${k.padEnd(20)} ${String(r.total).padStart(6)}  ${pct(r, 2)}`);
-  console.log(`  ${'all'.padEnd(20)} ${String(result.benignOverall.total).padStart(6)}  ${pct(result.benignOverall, 2)}`);
+  for (const [k, r] of Object.entries(result.benign))
+    console.log(`  ${k.padEnd(20)} ${String(r.total).padStart(6)}  ${pct(r, 2)}`);
+  console.log(
+    `  ${'all'.padEnd(20)} ${String(result.benignOverall.total).padStart(6)}  ${pct(result.benignOverall, 2)}`,
+  );
   if (verbose) for (const f of result.flaggedBenign) console.log(`  flagged: ${f}`);
 }
 

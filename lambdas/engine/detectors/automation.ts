@@ -27,7 +27,9 @@ export function scannerFingerprint(headers: Readonly<Record<string, string>>): A
   const ua = headers['user-agent'];
   if (!ua) return undefined;
   const hit = SCANNER_AGENTS.exec(ua.length > 1024 ? ua.slice(0, 1024) : ua);
-  return hit ? { strength: 1, reason: `scanner user agent: ${hit[1]!.toLowerCase()}`, scanner: true } : undefined;
+  return hit
+    ? { strength: 1, reason: `scanner user agent: ${hit[1]!.toLowerCase()}`, scanner: true }
+    : undefined;
 }
 
 /** Judges a request's headers for automation. Header names must be lower-case. */

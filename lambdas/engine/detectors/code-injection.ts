@@ -24,7 +24,12 @@ export function hasLog4jLookup(text: string): boolean {
   return budget.found;
 }
 
-function resolve(s: string, from: number, depth: number, b: { lookups: number; found: boolean }): [string, number] {
+function resolve(
+  s: string,
+  from: number,
+  depth: number,
+  b: { lookups: number; found: boolean },
+): [string, number] {
   let out = '';
   let i = from;
   while (i < s.length && !b.found && b.lookups < MAX_LOOKUPS) {
@@ -60,7 +65,11 @@ function lookup(content: string, b: { found: boolean }): string {
       return '';
     }
   }
-  if (prefix && LOOKUP_PREFIX.test(prefix) && /^(?:env|sys|java|ctx|docker|k8s|spring|jvmrunargs|main)$/i.test(prefix))
+  if (
+    prefix &&
+    LOOKUP_PREFIX.test(prefix) &&
+    /^(?:env|sys|java|ctx|docker|k8s|spring|jvmrunargs|main)$/i.test(prefix)
+  )
     b.found = b.found || /^[a-z0-9_.-]{2,64}$/i.test(c.slice(colon + 1));
   return `\${${c}}`;
 }
@@ -80,7 +89,8 @@ const NODE =
   /\b__proto__\b|\bconstructor\s*(?:\[\s*["']?prototype|\.\s*prototype\s*[.[])|require\s*\(\s*["'`](?:child_process|fs|net|vm|os)["'`]\s*\)|process\s*\.\s*(?:mainmodule|binding)\b|_\$\$nd_func\$\$_|\bthis\s*\.\s*constructor\s*\.\s*constructor\s*\(|\bnew\s+function\s*\(\s*["'`]|\bfunction\s*\(\s*\)\s*\{\s*(?:return\s+)?(?:process|require|global|this)\b|\bmodule\.exports\s*=|\bglobal\s*\.\s*process\b/i;
 
 /** A template expression and whether its inside is code rather than a placeholder. */
-const TEMPLATE = /\{\{\s*([^{}]{1,200}?)\s*\}\}|\$\{\s*([^{}]{1,200}?)\s*\}|#\{\s*([^{}]{1,200}?)\s*\}|\*\{\s*([^{}]{1,200}?)\s*\}|<%=?\s*([^%]{1,200}?)\s*%>|\{%\s*([^%]{1,200}?)\s*%\}|@\(\s*([^()]{1,200}?)\s*\)/g;
+const TEMPLATE =
+  /\{\{\s*([^{}]{1,200}?)\s*\}\}|\$\{\s*([^{}]{1,200}?)\s*\}|#\{\s*([^{}]{1,200}?)\s*\}|\*\{\s*([^{}]{1,200}?)\s*\}|<%=?\s*([^%]{1,200}?)\s*%>|\{%\s*([^%]{1,200}?)\s*%\}|@\(\s*([^()]{1,200}?)\s*\)/g;
 const CODE_INSIDE =
   /\d\s*[*+/-]\s*['"]?\d|__\w+__|\.\s*\w+\s*\(|\[\s*["'][^"']*["']\s*\]|\|\s*(?:attr|join|safe|e|format|map|selectattr|first|list|string|lower|upper)\b|\b(?:config|request|self|settings|lipsum|cycler|joiner|namespace|url_for|get_flashed_messages|range|process|require|import|include|constructor|getclass|runtime|exec|system|os|popen|subprocess|class|mro|subclasses|globals|builtins|T)\b\s*[.([]|^\s*(?:import|include|set|for|if|load|extends|debug|php)\b|\bnew\s+[a-z.]+\s*\(/i;
 const MAX_TEMPLATES = 16;

@@ -1,6 +1,6 @@
-import { looksLikeXss } from './markup';
 import { codeInjections } from './code-injection';
 import { decodeAll, MAX_INSPECTED_LENGTH, mayDecode } from './decode';
+import { looksLikeXss } from './markup';
 import { looksLikeRemoteInclusion, looksLikeTraversal } from './paths';
 import { looksLikeCommand } from './shell';
 import { looksLikeSqlInjection } from './sql';
@@ -41,13 +41,14 @@ export function decodeLoosely(text: string): string {
   return decodeAll(text.replace(/\+/g, ' '), 2);
 }
 
-function judgeText(text: string, part: InputPartKind, found: Set<InjectionKind>): void {
+function judgeText(text: string, part: InputPartKind, name: string, found: Set<InjectionKind>): void {
   const header = part === 'header';
   if (looksLikeSqlInjection(text)) found.add('sqli');
   if (looksLikeXss(text)) found.add('xss');
   if (looksLikeCommand(text, header ? 'header' : 'value')) found.add('command');
-  if (looksLikeTraversal(text, part === 'path' ? 'path' : header ? 'header' : 'value')) found.add('traversal');
-  if (part === 'query-value' && looksLikeRemoteInclusion(text)) found.add('rfi');
+  if (looksLikeTraversal(text, part === 'path' ? 'path' : header ? 'header' : 'value'))
+    found.add('traversal');
+  if (part === 'query-value' && looksLikeRemoteInclusion(text, name)) found.add('rfi');
   for (const kind of codeInjections(text)) found.add(kind);
 }
 
@@ -61,15 +62,16 @@ const MAX_REMEMBERED_LENGTH = 512;
 export function injectionsInPart(part: InputPart): readonly InjectionKind[] {
   const raw = part.value;
   if (!raw) return NONE;
-  const key = `${part.kind}\u0000${raw}`;
+  const key =
+    part.kind === 'query-value' ? `${part.kind}\u0000${part.name}\u0000${raw}` : `${part.kind}\u0000${raw}`;
   const hit = remembered.get(key);
   if (hit !== undefined) return hit;
   const capped = raw.length > MAX_INSPECTED_LENGTH ? raw.slice(0, MAX_INSPECTED_LENGTH) : raw;
   const found = new Set<InjectionKind>();
-  judgeText(capped, part.kind, found);
+  judgeText(capped, part.kind, part.name, found);
   if (mayDecode(capped)) {
     const decoded = decodeAll(capped);
-    if (decoded !== capped) judgeText(decoded, part.kind, found);
+    if (decoded !== capped) judgeText(decoded, part.kind, part.name, found);
   }
   const verdict = found.size > 0 ? [...found] : NONE;
   if (raw.length <= MAX_REMEMBERED_LENGTH) {

@@ -51,7 +51,10 @@ function tagAt(s: string, i: number): boolean {
   if (boundary !== undefined && !/[\s/>"'`]/.test(boundary)) return false;
   if (SCRIPT_TAGS.has(name.replace(/^[a-z]+:/, ''))) return true;
   const close = s.indexOf('>', j);
-  const attrs = s.slice(j, close < 0 ? Math.min(s.length, j + MAX_TAG_LENGTH) : Math.min(close, j + MAX_TAG_LENGTH));
+  const attrs = s.slice(
+    j,
+    close < 0 ? Math.min(s.length, j + MAX_TAG_LENGTH) : Math.min(close, j + MAX_TAG_LENGTH),
+  );
   effort.units += attrs.length;
   if (attrs.length === 0) return false;
   return HANDLER.test(attrs) || URL_ATTRIBUTE.test(attrs) || SRCDOC.test(attrs) || STYLE_SCRIPT.test(attrs);
@@ -88,9 +91,11 @@ function attributeBreak(s: string): boolean {
   return false;
 }
 /** A script URL with a body that does something (`javascript:;` and `javascript:void(0)` do nothing). */
-const SCRIPT_URL = /(?:^|[\s"'`=(/])(?:j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|vbscript|livescript)\s*:([^\n]{0,60})/i;
+const SCRIPT_URL =
+  /(?:^|[\s"'`=(/])(?:j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|vbscript|livescript)\s*:([^\n]{0,60})/i;
 const INERT_BODY = /^(?:\s|void\s*\(?\s*0\s*\)?|undefined|;|\/\/|%20)*$/i;
-const DATA_URL = /\bdata\s*:\s*(?:text\/html|image\/svg\+xml|application\/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text\/(?:javascript|ecmascript|xml))\s*[;,]/i;
+const DATA_URL =
+  /\bdata\s*:\s*(?:text\/html|image\/svg\+xml|application\/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text\/(?:javascript|ecmascript|xml))\s*[;,]/i;
 /** A string (or expression) break into a JavaScript sink: `';alert(1)//`, `"-prompt(1)-"`, `\";confirm(1);//`. */
 const SINK_BREAK =
   /["'`][\s)\]}]{0,4}[;+\-*/|&,^]\s*(?:alert|prompt|confirm|eval|settimeout|setinterval|fetch|document\s*\.\s*(?:cookie|domain|write|location)|window\s*\.\s*location|location\s*\.\s*(?:href|hash)|top\s*\[|self\s*\[|globalthis\s*\[|constructor\s*\.\s*constructor)\s*[(`=[.]/i;

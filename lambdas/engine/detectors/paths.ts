@@ -107,8 +107,12 @@ function segmentMatches(input: string, want: string): boolean {
   return new RegExp(`^${pattern}$`).test(want);
 }
 
+/** Last segments of the sensitive files: a path with none of them (and no glob) cannot name one. */
+const LAST_SEGMENTS = new Set(SENSITIVE.map((f) => f[f.length - 1]!));
+
 /** Whether the segments contain a sensitive file's segments, consecutively. */
 function hasSensitive(segments: readonly string[]): boolean {
+  if (!segments.some((seg) => LAST_SEGMENTS.has(seg) || /[?*[]/.test(seg))) return false;
   for (const file of SENSITIVE) {
     for (let i = 0; i + file.length <= segments.length; i += 1) {
       effort.units += 1;
@@ -124,8 +128,11 @@ function hasSensitive(segments: readonly string[]): boolean {
 function pathTokens(s: string): string[][] {
   const out: string[][] = [];
   for (const token of s.split(/[\s"'`<>|;,()=&]+/).slice(0, MAX_TOKENS)) {
-    if (!/[\\/]/.test(token) && !/^\.\w/.test(token) && !/\.(?:ini|env|htaccess|htpasswd)$/i.test(token)) continue;
+    if (!/[\\/]/.test(token) && !/^\.\w/.test(token) && !/\.(?:ini|env|htaccess|htpasswd)$/i.test(token))
+      continue;
+    // A URL's query (`/items?page=2`) is not globbing: only the path part can name a file.
     const clean = token
+      .replace(/[?#][^?/]*=.*$|#.*$/, '')
       .toLowerCase()
       .replace(/(?:\0|%00).*$/, '')
       .replace(/::\$data$/, '');
@@ -146,13 +153,18 @@ export function looksLikeTraversal(text: string, context: PathContext): boolean 
 }
 
 const URL_VALUE = /^(?:https?|ftps?|smb|webdav|dict|gopher|tftp|ldap):\/\/([^/?#\s]*)([^\s]*)$/i;
-const IP_HOST = /^(?:[^@]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\d{8,10}|0x[0-9a-f]{8}|\[[0-9a-f:.]+\]|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})(?::\d+)?$/i;
+const IP_HOST =
+  /^(?:[^@]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\d{8,10}|0x[0-9a-f]{8}|\[[0-9a-f:.]+\]|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})(?::\d+)?$/i;
 const SCRIPT_FILE = /\.(?:txt|php\d?|phtml|inc|sh|pl|cgi|asp|aspx|jsp|exe|py|rb|gif\?|jpg\?)(?:\?|%3f|\0|$)/i;
 const UNC = /^\\\\[a-z0-9.-]+\\[^\\]+/i;
 
-/** Remote file inclusion: the value is a URL only an include would be given. */
-export function looksLikeRemoteInclusion(text: string): boolean {
+/** Parameter names of include paths (`_CONF[path]`, `mosConfig_absolute_path`, `include_dir`), not redirects. */
+const INCLUDE_NAME = /(?:path|dir|root|include|inc|lib|template|tpl)\]?$/i;
+
+/** Remote file inclusion: the value is a URL only an include would be given (`name`: the parameter's). */
+export function looksLikeRemoteInclusion(text: string, name = ''): boolean {
   const value = text.trim();
+  if (INCLUDE_NAME.test(name) && /^(?:https?|ftps?):\/\/[^/?#\s]/i.test(value)) return true;
   if (UNC.test(value)) return true;
   const url = URL_VALUE.exec(value);
   if (!url) return false;

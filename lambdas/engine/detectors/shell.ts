@@ -195,10 +195,14 @@ function commandName(word: string): string | undefined {
 /** The command word at `i` (after a separator) and whether what follows makes it a command. */
 function commandAt(s: string, i: number, loose: boolean): boolean {
   let j = i;
-  while (j < s.length && (s[j] === ' ' || s[j] === '\t' || s[j] === '(' || s[j] === '{' || s[j] === '<')) j += 1;
+  while (j < s.length && (s[j] === ' ' || s[j] === '\t' || s[j] === '(' || s[j] === '{' || s[j] === '<'))
+    j += 1;
   const start = j;
   // Quotes, backslashes and `$@` inside the word vanish in the shell: `c'a't`, `c\at`, `w$@hoami` are commands.
-  while (j < s.length && (/[A-Za-z0-9_./?*[\]-]/.test(s[j]!) || /^(?:['"\\](?=[A-Za-z0-9/])|\$[@*])/.test(s.slice(j, j + 2))))
+  while (
+    j < s.length &&
+    (/[A-Za-z0-9_./?*[\]-]/.test(s[j]!) || /^(?:['"\\](?=[A-Za-z0-9/])|\$[@*])/.test(s.slice(j, j + 2)))
+  )
     j += s[j] === '$' ? 2 : 1;
   effort.units += j - i + 1;
   const name = commandName(s.slice(start, j).replace(/\$[@*]|['"\\]/g, ''));
@@ -212,8 +216,10 @@ function commandAt(s: string, i: number, loose: boolean): boolean {
   return loose && COMMANDS.has(name) && !WORDY.has(name) && /^[a-z0-9_.-]+\s*(?:$|[;|&`])/i.test(arg);
 }
 
-const WINDOWS_FOR = /\bfor\s+(?:\/[a-z]\s+(?:"[^"]{0,60}"\s+)?)?%%?[\w~]{1,20}\s+in\s*\([^)]{0,200}\)\s*do\b/i;
-const WINDOWS_IF = /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist\s|defined\s|errorlevel\s|%\w+%\s+(?:equ|neq|lss|gtr)\s|"%~?\d"\s*==)/i;
+const WINDOWS_FOR =
+  /\bfor\s+(?:\/[a-z]\s+(?:"[^"]{0,60}"\s+)?)?%%?[\w~]{1,20}\s+in\s*\([^)]{0,200}\)\s*do\b/i;
+const WINDOWS_IF =
+  /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist\s|defined\s|errorlevel\s|%\w+%\s+(?:equ|neq|lss|gtr)\s|"%~?\d"\s*==)/i;
 const POWERSHELL =
   /\b(?:invoke-(?:webrequest|expression|restmethod|command|item)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring\s*\(|set-executionpolicy)\b/i;
 /** A value that begins with a command that only a shell runs, chained or given a shell argument. */
@@ -224,7 +230,8 @@ const STRONG =
 
 /** Whether `text` (already decoded) reads as a shell command injection in this context. */
 export function looksLikeCommand(text: string, context: ShellContext): boolean {
-  if (STRONG.test(text) || WINDOWS_FOR.test(text) || WINDOWS_IF.test(text) || POWERSHELL.test(text)) return true;
+  if (STRONG.test(text) || WINDOWS_FOR.test(text) || WINDOWS_IF.test(text) || POWERSHELL.test(text))
+    return true;
   if (context === 'value' && LEADING_COMMAND.test(text)) return true;
   if (!/[;|&`\n\r$]/.test(text)) return false;
   const s = unquote(text);

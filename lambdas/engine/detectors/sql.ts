@@ -138,7 +138,8 @@ const STATEMENTS = new Set([
   'set',
 ]);
 
-const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+const isSpace = (c: string) =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
 const isWordStart = (c: string) => /[A-Za-z_$\u0080-\uffff]/.test(c);
 const isWord = (c: string) => /[A-Za-z0-9_$.\u0080-\uffff]/.test(c);
 
@@ -255,7 +256,24 @@ export function sqlTokens(s: string, quote: '' | "'" | '"'): Token[] {
   return out;
 }
 
-const COMPARISONS = new Set(['=', '==', '<', '>', '<=', '>=', '<>', '!=', '<=>', 'like', 'rlike', 'regexp', 'is', 'between', 'in', 'sounds']);
+const COMPARISONS = new Set([
+  '=',
+  '==',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '<>',
+  '!=',
+  '<=>',
+  'like',
+  'rlike',
+  'regexp',
+  'is',
+  'between',
+  'in',
+  'sounds',
+]);
 const operand = (t: Token | undefined) => t !== undefined && (t.t === 's' || t.t === '1' || t.t === 'v');
 const named = (t: Token | undefined) => operand(t) || t?.t === 'n';
 const ended = (t: Token | undefined) => t === undefined || t.t === 'c' || t.t === ';';
@@ -325,7 +343,8 @@ function selectAt(ts: readonly Token[], i: number): boolean {
 /** UNION [ALL|DISTINCT] SELECT with a select list. */
 function unionAt(ts: readonly Token[], i: number): boolean {
   let j = i + 1;
-  while (ts[j]?.t === 'c' || ts[j]?.t === '(' || (ts[j]?.t === 'k' && /^(?:all|distinct)$/.test(ts[j]!.v))) j += 1;
+  while (ts[j]?.t === 'c' || ts[j]?.t === '(' || (ts[j]?.t === 'k' && /^(?:all|distinct)$/.test(ts[j]!.v)))
+    j += 1;
   const after = ts[j + 2];
   return (
     ts[j]?.t === 'E' &&
@@ -340,14 +359,31 @@ function anywhere(ts: readonly Token[]): boolean {
     if (t.t === 'U' && unionAt(ts, i)) return true;
     if (t.t === ';' && stackedAt(ts, i)) return true;
     if (t.t === 'E' && i > 0 && selectAt(ts, i) && ts[i - 1]!.t !== 'n') return true;
-    if (t.t === 'E' && i === 0 && ts[1]?.t !== 'n' && selectAt(ts, i) && ts.some((x) => x.t === 'o' || x.t === ','))
+    if (
+      t.t === 'E' &&
+      i === 0 &&
+      ts[1]?.t !== 'n' &&
+      selectAt(ts, i) &&
+      ts.some((x) => x.t === 'o' || x.t === ',')
+    )
       return true;
-    if (t.t === 'E' && i === 0 && ts[1]?.t === 'n' && selectAt(ts, i) && ts.some((x) => x.t === 'o' && COMPARISONS.has(x.v)))
+    if (
+      t.t === 'E' &&
+      i === 0 &&
+      ts[1]?.t === 'n' &&
+      selectAt(ts, i) &&
+      ts.some((x) => x.t === 'o' && COMPARISONS.has(x.v))
+    )
       return true;
-    if (t.t === 'k' && t.v === 'waitfor' && (ts[i + 1]?.v === 'delay' || ts[i + 1]?.v === 'time')) return true;
-    if (t.t === 'k' && t.v === 'into' && (ts[i + 1]?.v === 'outfile' || ts[i + 1]?.v === 'dumpfile')) return true;
+    if (t.t === 'k' && t.v === 'waitfor' && (ts[i + 1]?.v === 'delay' || ts[i + 1]?.v === 'time'))
+      return true;
+    if (t.t === 'k' && t.v === 'into' && (ts[i + 1]?.v === 'outfile' || ts[i + 1]?.v === 'dumpfile'))
+      return true;
     if ((t.t === 'n' || t.t === 'f') && t.v.includes('xp_cmdshell')) return true;
-    if (t.t === 'f' && /^(?:sleep|benchmark|pg_sleep|dbms_pipe\.receive_message|dbms_lock\.sleep)$/.test(t.v)) {
+    if (
+      t.t === 'f' &&
+      /^(?:sleep|benchmark|pg_sleep|dbms_pipe\.receive_message|dbms_lock\.sleep)$/.test(t.v)
+    ) {
       const before = ts[i - 1];
       if (before && /^[&E;(,oUk]$/.test(before.t)) return true;
       if (!before && t.v !== 'sleep' && ts[i + 1]?.t === '(' && ts[i + 2]?.t === '1') return true;
@@ -371,7 +407,8 @@ function afterBreak(tokens: readonly Token[]): boolean {
   if (a.t === '&') return booleanTail(ts, 1, true);
   if (a.t === 'U' || a.t === ';') return anywhere(ts.slice(1)) || (a.t === ';' && word && ended(ts[2]));
   if (a.t === 'k' && /^(?:order|group)$/.test(a.v)) return ts[2]?.v === 'by';
-  if (a.t === 'k' && a.v === 'into') return ts[2]?.v === 'outfile' || ts[2]?.v === 'dumpfile' || ts[2]?.t === 'v';
+  if (a.t === 'k' && a.v === 'into')
+    return ts[2]?.v === 'outfile' || ts[2]?.v === 'dumpfile' || ts[2]?.t === 'v';
   if (a.t === 'k' && /^(?:having|procedure|limit)$/.test(a.v)) return operand(ts[2]) || ts[2]?.t === 'f';
   if (a.t === 'k' && a.v === 'waitfor') return true;
   if (a.t === 'o' && attackCall(ts[2])) return true;
@@ -386,7 +423,8 @@ function asIs(tokens: readonly Token[]): boolean {
   const a = ts[0];
   if (!a) return false;
   if (a.t === '&') return booleanTail(ts, 0, true) && ts.length <= 12;
-  if (a.t === 'k' && /^(?:order|group)$/.test(a.v)) return ts[1]?.v === 'by' && ts[2]?.t === '1' && ended(ts[3]);
+  if (a.t === 'k' && /^(?:order|group)$/.test(a.v))
+    return ts[1]?.v === 'by' && ts[2]?.t === '1' && ended(ts[3]);
   if (!operand(a)) return false;
   const b = ts[1];
   if (b?.t === '&') return booleanTail(ts, 1, false);
@@ -395,7 +433,8 @@ function asIs(tokens: readonly Token[]): boolean {
   return false;
 }
 
-const SQL_HINT = /['"`;=()#@<>|&]|--|\/\*|\b(?:union|select|waitfor|xp_|sleep|benchmark|order|group|having)\b/i;
+const SQL_HINT =
+  /['"`;=()#@<>|&]|--|\/\*|\b(?:union|select|waitfor|xp_|sleep|benchmark|order|group|having)\b/i;
 
 /** Whether `text` (already decoded) reads as SQL injection in any of the three quoting contexts. */
 export function looksLikeSqlInjection(text: string): boolean {
