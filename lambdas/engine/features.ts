@@ -4,8 +4,8 @@ import type { Policy } from '../policy/policy';
 import { routeMatches } from '../policy/route-match';
 import type { SignalName } from '../policy/schema';
 import { tokenHash as hashToken } from '../shared/token-hash';
-import { automationFingerprint } from './detectors/automation';
-import { findInjections } from './detectors/malicious-input';
+import { automationFingerprint, scannerFingerprint } from './detectors/automation';
+import { findInjectionsIn, requestParts } from './detectors/malicious-input';
 import { fnv1a, networkPrefix } from './network';
 
 const MAX_TRACKED_IDS_PER_REQUEST = 4;
@@ -26,7 +26,9 @@ export interface RequestSignals {
   readonly isHead: boolean;
   readonly injections: readonly string[];
   readonly ids: readonly number[];
-  readonly automation: { readonly strength: number; readonly reason: string } | undefined;
+  readonly automation:
+    | { readonly strength: number; readonly reason: string; readonly scanner?: boolean }
+    | undefined;
   /** Journey prerequisites this request fulfils (their mark attributes). */
   readonly journeyMarks: readonly string[];
   /** Journey rules that guard this route: mark attribute, description, time limit. */
@@ -81,13 +83,13 @@ export function requestSignals(
   );
   return {
     isHead: request.method === 'HEAD',
-    injections: findInjections([
-      request.path,
-      ...Object.entries(request.query).flat(),
-      ...policy.inspectHeaders.map((h) => request.headers[h] ?? ''),
-    ]),
+    // Each part judged in its context: a header as a header, a query value as a value.
+    injections: findInjectionsIn(requestParts(request, policy.inspectHeaders)),
     ids: numericIds(request),
-    automation: settings.browserFacing ? automationFingerprint(request.headers) : undefined,
+    // Scanners (sqlmap, nikto, …) on every route; other automation only where browsers are expected.
+    automation: settings.browserFacing
+      ? automationFingerprint(request.headers)
+      : scannerFingerprint(request.headers),
     journeyMarks: policy.journeys
       .filter((j) => routeMatches(j.after, request.route))
       .map((j) => journeyMark(j.afterPattern)),

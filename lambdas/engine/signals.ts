@@ -47,7 +47,9 @@ export interface CounterView {
 export interface RequestFeatures {
   readonly method: string;
   readonly injections: readonly string[];
-  readonly automation: { readonly strength: number; readonly reason: string } | undefined;
+  readonly automation:
+    | { readonly strength: number; readonly reason: string; readonly scanner?: boolean }
+    | undefined;
   /** Journey rules this request breaks (guarded route without its prerequisite). */
   readonly journeyViolations: readonly string[];
   /** Volume thresholds multiplier of the client's class (machine clients call more often). */
@@ -298,7 +300,8 @@ export const maliciousInput: SignalFn = (v, f, s) => {
 };
 
 export const automation: SignalFn = (v, f, s) => {
-  if (!s.browserFacing || !f.automation) return undefined;
+  // A scanner's own user agent counts on every route; other automation only on browser-facing ones.
+  if (!f.automation || (!s.browserFacing && !f.automation.scanner)) return undefined;
   const w = s.weights.automation;
   if (w <= 0) return undefined;
   return {

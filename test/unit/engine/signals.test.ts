@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { automationFingerprint } from '../../../lambdas/engine/detectors/automation';
-import { findInjections } from '../../../lambdas/engine/detectors/malicious-input';
+import { findInjections, findInjectionsIn } from '../../../lambdas/engine/detectors/malicious-input';
 import {
   automation,
   bandFor,
@@ -185,7 +185,11 @@ describe('detectors', () => {
       'title=Drop table tennis lessons',
     ];
     const hits = ordinary.filter((t) => findInjections([t]).length > 0);
-    expect(hits).toEqual(['/docs/getting-started/../intro']);
+    // Judged as a parameter value, one `../` inside a relative link is not traversal; as the request path it is.
+    expect(hits).toEqual([]);
+    expect(findInjectionsIn([{ kind: 'path', name: '', value: '/docs/getting-started/../intro' }])).toEqual([
+      'traversal',
+    ]);
   });
 
   it('recognise tool user agents and header sets browsers never send', () => {
