@@ -35,7 +35,12 @@ export interface DynamoCounterStoreOptions {
 export function createRequestPathClient(callTimeoutMs = 150): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: callTimeoutMs, requestTimeout: callTimeoutMs },
+    // throwOnRequestTimeout: a budget timeout is an error the adapter translates, not a warning on stderr.
+    requestHandler: {
+      connectionTimeout: callTimeoutMs,
+      requestTimeout: callTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

@@ -40,6 +40,14 @@ export interface WafBlocklistProps {
   /** The Gatewarden table ({@link CountersTable}); its stream drives the updater. */
   readonly table: dynamodb.ITableV2;
   /**
+   * Reserved concurrency of the updater. Not needed for correctness: UpdateIPSet takes a lock token, and an updater
+   * that loses the race retries with the new token. A reservation fails the deploy in new or low-quota accounts
+   * (Lambda keeps at least 100 unreserved executions; AWS Lambda Developer Guide, "Configuring reserved
+   * concurrency"), so it is off unless asked for.
+   * @default undefined (no reservation)
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * IP sets per IP version. Each holds at most 10,000 entries; the updater spreads blocks over them.
    * @default 1
    */
@@ -196,8 +204,10 @@ export class WafBlocklist extends Construct {
       description: 'Gatewarden WAF updater: block records into WAF IP sets',
       memorySize: 512,
       timeout: Duration.minutes(2),
-      // Single writer: UpdateIPSet replaces the whole list under a lock token.
-      reservedConcurrentExecutions: 1,
+      // UpdateIPSet replaces the whole list under a lock token: concurrent updaters are safe without a reservation.
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       environment: {
         GATEWARDEN_TABLE: props.table.tableName,
         WAF_IPSET_V4_ARNS: joinArns(this.ipSetsV4),

@@ -69,11 +69,19 @@ describe('WafBlocklist', () => {
     });
   });
 
-  it('runs the updater as a single writer with the IP-set ARNs in its environment', () => {
+  it('reserves no concurrency for the updater by default (a reservation fails low-quota accounts)', () => {
+    const updaters = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('WAF updater') },
+    });
+    expect(Object.keys(updaters)).toHaveLength(1);
+    for (const u of Object.values(updaters))
+      expect(u.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('runs the updater with the IP-set ARNs in its environment', () => {
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('WAF updater'),
-      ReservedConcurrentExecutions: 1,
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: {
