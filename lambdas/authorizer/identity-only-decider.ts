@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { identityContext } from './identity-context';
 import type { AuthorizerRequest, AuthResult, Decider, Decision } from './types';
 
 /**
@@ -14,6 +15,7 @@ export function identityOnly(auth: AuthResult, decisionId: string): Decision {
     context: {
       sub: identity.subject,
       scope: identity.scope,
+      ...identityContext(identity),
       tokenHash: identity.tokenHash,
       decisionId,
       riskBand: 'allow',

@@ -14,7 +14,10 @@ import type { Decider } from './types';
 /** Everything an authorizer container builds once: configuration, key cache, verifier and deciders. */
 export interface AuthorizerRuntime {
   readonly config: IdentityConfig;
+  /** The first issuer's key cache (the only one unless `JWT_ISSUERS` lists several). */
   readonly jwks: JwksCache;
+  /** One key cache per issuer, in `config.issuers` order. */
+  readonly jwksCaches: readonly JwksCache[];
   readonly authorize: Authorize;
 }
 
@@ -34,27 +37,31 @@ export interface RuntimeOptions {
 export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
   const config = loadIdentityConfig(options.env ?? process.env);
   const { logger } = options;
-  const jwks = new JwksCache({
-    uri: config.jwksUri,
-    fetchTimeoutMs: config.jwksFetchTimeoutMs,
-    maxResponseBytes: config.jwksMaxBytes,
-    refetchCooldownMs: config.jwksRefetchCooldownSeconds * 1000,
-    ttlMs: config.jwksCacheTtlSeconds * 1000,
-    onFetchError: (error) => {
-      logger.warn('JWKS fetch failed', { metric: Metrics.JwksFetchFailure, error: error.message });
-      metrics.addMetric(Metrics.JwksFetchFailure, MetricUnit.Count, 1);
-    },
-    onKeySkipped: (kid, why) => logger.warn('JWKS key skipped', { kid, why }),
-  });
+  // One cache per issuer: a key set never answers for another issuer, and one issuer's outage or unknown-kid
+  // refetches never touch another's cooldown.
+  const jwksCaches = config.issuers.map(
+    (entry) =>
+      new JwksCache({
+        uri: entry.jwksUri,
+        fetchTimeoutMs: config.jwksFetchTimeoutMs,
+        maxResponseBytes: config.jwksMaxBytes,
+        refetchCooldownMs: config.jwksRefetchCooldownSeconds * 1000,
+        ttlMs: config.jwksCacheTtlSeconds * 1000,
+        onFetchError: (error) => {
+          logger.warn('JWKS fetch failed', { metric: Metrics.JwksFetchFailure, error: error.message });
+          metrics.addMetric(Metrics.JwksFetchFailure, MetricUnit.Count, 1);
+        },
+        onKeySkipped: (kid, why) => logger.warn('JWKS key skipped', { kid, why, issuer: entry.issuer }),
+      }),
+  );
   const verifier = new JwtVerifier({
-    issuer: config.issuer,
-    audiences: config.audiences,
+    issuers: config.issuers.map((entry, i) => ({ ...entry, keys: jwksCaches[i]! })),
+    groupsClaim: config.groupsClaim,
     algorithms: config.algorithms,
     hmacSecret: config.hmacSecret,
     maxTokenAgeSeconds: config.maxTokenAgeSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
     maxTokenBytes: config.maxTokenBytes,
-    keys: jwks,
   });
   const authenticate = createAuthenticator({
     verifier,
@@ -73,5 +80,5 @@ export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
     tokenDecider: new IdentityOnlyDecider(),
     logger,
   });
-  return { config, jwks, authorize };
+  return { config, jwks: jwksCaches[0]!, jwksCaches, authorize };
 }

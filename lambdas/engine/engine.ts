@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { identityContext } from '../authorizer/identity-context';
 import { identityOnly } from '../authorizer/identity-only-decider';
 import type { AuthorizerRequest, AuthResult, Decider, Decision } from '../authorizer/types';
 import type { ResolvedRouteSettings } from '../policy/defaults';
@@ -267,6 +268,7 @@ export class RiskEngine implements Decider {
       decisionId,
       sub: subject ?? '',
       scope: identity?.scope ?? '',
+      ...(identity ? identityContext(identity) : {}),
       tokenHash: tokenHash && identity ? tokenHash : '',
     };
     const principal = subject ?? 'anonymous';
