@@ -4,6 +4,7 @@ import { createAuthenticator } from '../identity/authenticate';
 import { type IdentityConfig, loadIdentityConfig } from '../identity/config';
 import { JwksCache } from '../identity/jwks-cache';
 import { JwtVerifier } from '../identity/jwt-verifier';
+import { defaultPolicy, loadPolicyFile } from '../policy/policy';
 import { Metrics } from '../shared/metric-names';
 import { metrics } from '../shared/observability';
 import { type Authorize, type AuthorizerLogger, createAuthorize } from './core';
@@ -28,6 +29,15 @@ export interface RuntimeOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default createDecider (decider-factory.ts): the risk engine, configured from `env` */
   readonly createDecider?: () => Decider;
+}
+
+/**
+ * The policy whose route requirements TOKEN events are held to: GATEWARDEN_POLICY, else the built-in one (no
+ * requirements). Read apart from the engine's configuration: TOKEN events never need the table.
+ * @throws {PolicyError} on an unreadable or invalid policy (the handler answers 401 and logs why).
+ */
+function tokenPolicy(env: Readonly<Record<string, string | undefined>>) {
+  return env.GATEWARDEN_POLICY ? loadPolicyFile(env.GATEWARDEN_POLICY) : defaultPolicy();
 }
 
 /**
@@ -76,8 +86,15 @@ export function buildRuntime(options: RuntimeOptions): AuthorizerRuntime {
         createDecider({ ...(options.env ?? process.env) }, logger instanceof Logger ? logger : undefined),
     // The risk engine writes one line per decision itself (score, band, signals).
     deciderLogs: true,
-    // Explicit: TOKEN events are judged on identity only, whatever createDecider returns.
-    tokenDecider: new IdentityOnlyDecider(),
+    // Explicit: TOKEN events are judged on identity and the routes' `require` only, whatever createDecider returns.
+    tokenDecider: new IdentityOnlyDecider({
+      policy: tokenPolicy(options.env ?? process.env),
+      onAuthzFailure: (reason) => {
+        const single = metrics.singleMetric();
+        single.addDimension('Reason', reason);
+        single.addMetric(Metrics.AuthzFailure, MetricUnit.Count, 1);
+      },
+    }),
     logger,
   });
   return { config, jwks: jwksCaches[0]!, jwksCaches, authorize };

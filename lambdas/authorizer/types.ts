@@ -105,6 +105,8 @@ export type Decision =
       readonly effect: 'deny';
       readonly principalId: string;
       readonly context: Readonly<Record<string, string | number | boolean>>;
+      /** Set when route authorization (`require`) refused a valid token; logged, never sent to the caller. */
+      readonly authzFailure?: 'insufficient-scope' | 'not-in-group' | 'not-owner';
     }
   /** 401: the handler throws exactly `Unauthorized`. */
   | { readonly effect: 'unauthorized' };

@@ -6,7 +6,7 @@ import { estimateDistinct } from './sketch';
  *
  * - `<kind><minute>` numbers: events of a kind in one wall-clock minute (minute = floor(epochSeconds / 60)).
  *   Kinds: `r` requests (on IP items: anonymous requests), `a` authenticated requests per IP, `f` failed authentications, `h` HEAD requests, `x` error answers (from access logs),
- *   `i` malicious-input hits.
+ *   `i` malicious-input hits, `z` authorization failures (a valid token refused by a route's `require`).
  * - `<set><epoch>` number sets: hashed distinct values per 10-minute epoch (epoch = floor(epochSeconds / 600)).
  *   Sets: `ips` client IPs, `sub` subjects, `tok` tokens, `ids` numeric ids requested.
  * - `firstSeen`, `blockedUntil`, `bt_<tokenHash>` (token block on a subject item), `j_<hash>` (journey marks).
@@ -14,7 +14,7 @@ import { estimateDistinct } from './sketch';
  * Sliding windows are read from minute buckets (the oldest bucket weighted by the part still inside the window);
  * attributes older than the long window are removed by later writes, so items stay small.
  */
-export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i';
+export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i' | 'z';
 export type SetKind = 'ips' | 'sub' | 'tok' | 'ids';
 
 export const BUCKET_SECONDS = 60;
@@ -48,7 +48,7 @@ export interface WindowCounts {
 }
 
 const KIND_CODES: ReadonlyMap<number, BucketKind> = new Map(
-  (['r', 'a', 'f', 'h', 'x', 'i'] as const).map((k) => [k.charCodeAt(0), k]),
+  (['r', 'a', 'f', 'h', 'x', 'i', 'z'] as const).map((k) => [k.charCodeAt(0), k]),
 );
 
 /** Adds `value` for a bucket `minutesAgo` old to a window of `full` whole buckets ending now. */
@@ -107,7 +107,7 @@ export function windowCounts(
 }
 
 export function emptyKinds(): Record<BucketKind, number> {
-  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0 };
 }
 
 /** Estimated distinct values in the current and previous 10-minute epochs. */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { identityContext } from '../authorizer/identity-context';
-import { identityOnly } from '../authorizer/identity-only-decider';
-import type { AuthorizerRequest, AuthResult, Decider, Decision } from '../authorizer/types';
+import { authzDenied, tokenDecision } from '../authorizer/identity-only-decider';
+import type { AuthorizerRequest, AuthResult, Decider, Decision, Identity } from '../authorizer/types';
+import { authorizeRequest } from '../authz/authorize-request';
+import type { AuthzFailure, AuthzVerdict } from '../authz/route-authz';
 import type { ResolvedRouteSettings } from '../policy/defaults';
 import type { Policy } from '../policy/policy';
 import { routeMatches } from '../policy/route-match';
@@ -66,6 +68,8 @@ export interface DecisionRecord {
   };
   readonly failOpen?: boolean;
   readonly authFailure?: string;
+  /** Route authorization refused a valid token (403): `require` not met. */
+  readonly authzFailure?: AuthzFailure;
   readonly latencyMs: number;
 }
 
@@ -216,13 +220,15 @@ export class RiskEngine implements Decider {
 
     // TOKEN events carry no IP, headers or time: identity checks only.
     if (request.kind === 'rest-token') {
-      const d = identityOnly(auth, decisionId);
+      const d = tokenDecision(this.policy, request, auth, decisionId);
+      const authzFailure = d.effect === 'deny' ? d.authzFailure : undefined;
       finish({
-        band: 'allow',
+        band: authzFailure ? 'deny' : 'allow',
         score: 0,
         effect: d.effect,
         signals: [],
-        reason: 'token event: identity only',
+        reason: authzFailure ? `authorization failed: ${authzFailure}` : 'token event: identity only',
+        ...(authzFailure ? { authzFailure } : {}),
       });
       return d;
     }
@@ -250,7 +256,11 @@ export class RiskEngine implements Decider {
     }
 
     // 2. Authentication outcome. Failed and missing credentials are counted against the IP (stuffing, forgery).
-    const needsCredentials = settings.access === 'protected' || auth.status === 'failed';
+    const needsCredentials =
+      settings.access === 'protected' ||
+      auth.status === 'failed' ||
+      // A route that requires scopes, groups or ownership cannot be called anonymously, even when public.
+      this.policy.requirementFor(request.route) !== undefined;
     if (auth.status !== 'authenticated' && needsCredentials) {
       await this.countFailure(request, now, ip, prefix, tokenHash, settings, decisionId);
       finish({
@@ -272,6 +282,39 @@ export class RiskEngine implements Decider {
       tokenHash: tokenHash && identity ? tokenHash : '',
     };
     const principal = subject ?? 'anonymous';
+
+    // 2b. Route authorization (`require`): a valid token that may not call this route gets 403, never relaxed by
+    //     shadow mode or allow-lists (like authentication). Each refusal counts towards `authz-probing`.
+    if (identity) {
+      const verdict = authorizeRequest(this.policy, request, identity);
+      if (!verdict.ok) {
+        const probing = await this.countAuthzFailure(
+          identity,
+          verdict,
+          now,
+          ip,
+          prefix,
+          tokenHash,
+          settings,
+          decisionId,
+        );
+        finish({
+          band: probing.blocked ? 'block' : 'deny',
+          score: probing.score,
+          effect: 'deny',
+          signals: probing.signals,
+          reason: `authorization failed: ${verdict.reason}`,
+          authzFailure: verdict.reason,
+          ...(probing.blocked ? { blocked: probing.blocked } : {}),
+        });
+        const band = probing.blocked ? 'block' : 'deny';
+        return authzDenied(
+          principal,
+          { ...baseContext, riskScore: probing.score, riskBand: band },
+          verdict.reason,
+        );
+      }
+    }
 
     if (
       !settings.scoring ||
@@ -505,6 +548,8 @@ export class RiskEngine implements Decider {
       clientShort: clientKey ? this.local.count(clientKey, 'r', now, short) : 0,
       ipFailures: ipCounts.long.f,
       prefixFailures: prefixCounts.long.f,
+      subjectAuthzFailures: subject ? idCounts.long.z : 0,
+      ipAuthzFailures: ipCounts.long.z,
       distinctIpsForIdentity: subject
         ? max(
             distinctCount(idItem, 'ips', now),
@@ -707,7 +752,8 @@ export class RiskEngine implements Decider {
         ids.subject &&
         (scope === 'ip' || scope === 'prefix') &&
         s.name !== 'invalid-auth' &&
-        s.name !== 'one-shot'
+        s.name !== 'one-shot' &&
+        s.name !== 'authz-probing'
       ) {
         // An authenticated offender is blocked by identity; the network only when the signal is about the network.
         if (s.name !== 'volume-ip' && s.name !== 'volume-prefix') scope = 'subject';
@@ -886,6 +932,83 @@ export class RiskEngine implements Decider {
     }
     void request;
   }
+
+  /**
+   * Counts a route-authorization refusal against the subject and the IP (two item updates, in parallel; only on
+   * refusals, which well-behaved clients rarely produce) and blocks when `authz-probing` reaches the block band, as
+   * {@link countFailure} does for `invalid-auth`. The answer is 403 whatever the store says.
+   */
+  private async countAuthzFailure(
+    identity: Identity,
+    verdict: Extract<AuthzVerdict, { ok: false }>,
+    now: number,
+    ip: string | undefined,
+    prefix: string | undefined,
+    tokenHash: string | undefined,
+    settings: ResolvedRouteSettings,
+    decisionId: string,
+  ): Promise<{ score: number; signals: DecisionRecord['signals']; blocked?: DecisionRecord['blocked'] }> {
+    const subject = identity.subject;
+    const idKey = `sub#${subject}`;
+    const ipKey = `ip#${ip ?? '?'}`;
+    const countIp = ip !== undefined && !this.policy.isAllowlistedIp(ip);
+    this.local.add(idKey, 'z', now);
+    if (countIp) this.local.add(ipKey, 'z', now);
+    const ttl = Math.ceil(now) + Math.max(this.policy.windows.longSeconds, COUNTER_TTL_SECONDS);
+    const minute = Math.floor(now / 60);
+    const update = (key: { pk: string; sk: string }) =>
+      new UpdateBuilder(key.pk, key.sk)
+        .add(bucketAttr('z', minute), 1)
+        .setIfNotExists('firstSeen', Math.floor(now))
+        .build(ttl);
+    let subjectItem: Item | undefined;
+    let ipItem: Item | undefined;
+    try {
+      const [fromSubject, fromIp] = await Promise.all([
+        this.exchangeWithinBudget(update(counterKey('sub', subject)), []),
+        countIp ? this.exchangeWithinBudget(update(counterKey('ip', ip!)), []) : undefined,
+      ]);
+      subjectItem = fromSubject.updated;
+      ipItem = fromIp?.updated;
+    } catch (error) {
+      this.telemetry.storeFailure({ failMode: settings.failMode, error: String(error), elapsedMs: 0 });
+    }
+    const view: CounterView = {
+      ...EMPTY_VIEW,
+      authenticated: true,
+      subjectAuthzFailures: this.counts(subjectItem, idKey, now).long.z,
+      ipAuthzFailures: countIp ? this.counts(ipItem, ipKey, now).long.z : 0,
+      distinctSubjectsOnIp: Math.max(
+        distinctCount(ipItem, 'sub', now),
+        this.local.distinct(ipKey, 'subs', now),
+      ),
+    };
+    const signals = evaluateSignals(view, NO_FEATURES, settings).filter((s) => s.name === 'authz-probing');
+    const score = combineScore(signals);
+    const explained = signals.map(({ name, contribution, observed, threshold, reason }) => ({
+      name,
+      contribution: Math.round(contribution),
+      observed,
+      threshold,
+      reason,
+    }));
+    if (bandFor(score, settings.bands) !== 'block') return { score, signals: explained };
+    const target = this.blockTarget(signals, view, { ip, prefix, tokenHash, subject });
+    if (!target) return { score, signals: explained };
+    const shadow = this.policy.mode === 'shadow';
+    const blocked = await this.block(
+      target.scope,
+      target.value,
+      now,
+      score,
+      'authz-probing',
+      settings,
+      shadow,
+      decisionId,
+    );
+    void verdict;
+    return { score, signals: explained, ...(blocked ? { blocked } : {}) };
+  }
 }
 
 const EMPTY_VIEW: CounterView = {
@@ -900,6 +1023,8 @@ const EMPTY_VIEW: CounterView = {
   clientShort: 0,
   ipFailures: 0,
   prefixFailures: 0,
+  subjectAuthzFailures: 0,
+  ipAuthzFailures: 0,
   distinctIpsForIdentity: 0,
   distinctSubjectsOnIp: 0,
   oneShotTokensOnPrefix: 0,
@@ -936,6 +1061,7 @@ function maxOfKinds(
     h: Math.max(a.h, b.h),
     x: Math.max(a.x, b.x),
     i: Math.max(a.i, b.i),
+    z: Math.max(a.z, b.z),
   };
 }
 

@@ -21,7 +21,7 @@ const MAX_DISTINCT = 512;
 const MAX_IDS = 512;
 
 function emptyCounts(): Record<BucketKind, number> {
-  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0 };
 }
 
 function addWeighted(
@@ -36,6 +36,7 @@ function addWeighted(
   into.h += counts.h * weight;
   into.x += counts.x * weight;
   into.i += counts.i * weight;
+  into.z += counts.z * weight;
 }
 
 export class LocalCounters {
