@@ -286,9 +286,7 @@ export class JwtVerifier {
     if (ownMember(claims, 'iss') !== entry.issuer) fail('claims-invalid', 'issuer not accepted');
     const problem = tokenUseProblem(header, claims, entry.tokenUse);
     if (problem !== undefined) fail('wrong-token-use', problem);
-    const clientId = CLIENT_ID_CLAIMS.map((name) => ownMember(claims, name)).find(
-      (value): value is string => typeof value === 'string' && value.length > 0,
-    );
+    const clientId = clientIdOf(claims);
     checkAudienceAndClient(claims, clientId, entry);
     const sub = ownMember(claims, 'sub');
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
@@ -391,8 +389,15 @@ function checkAudienceAndClient(
   }
 }
 
+/** The OAuth client: the first present of `client_id`, `azp`, `cid`, `appid`. */
+export function clientIdOf(claims: JsonObject): string | undefined {
+  return CLIENT_ID_CLAIMS.map((name) => ownMember(claims, name)).find(
+    (value): value is string => typeof value === 'string' && value.length > 0,
+  );
+}
+
 /** Space-separated scopes from `scope` (string) or `scp` (Entra: string; Okta: array). */
-function scopesOf(claims: JsonObject): string {
+export function scopesOf(claims: JsonObject): string {
   const scope = ownMember(claims, 'scope');
   const scp = ownMember(claims, 'scp');
   if (typeof scope === 'string') return scope;
