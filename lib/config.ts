@@ -111,14 +111,14 @@ export const CONTEXT_KEYS = {
   region:
     'Target Region. Default: `CDK_DEFAULT_REGION`, else environment-agnostic. Required with replicaRegions.',
   issuer:
-    'JWT `iss` to require, exactly as the provider writes it (need not be a URL). Required when attaching (or cognitoUserPoolId); the demo uses a placeholder.',
+    'JWT `iss` to require, exactly as the provider writes it (need not be a URL). Required when attaching (or `cognitoUserPoolId`); the demo uses a placeholder.',
   audience:
-    'JWT `aud` values to accept, comma-separated. Required when attaching, unless cognitoClientIds is set.',
-  jwksUri: 'HTTPS URL of the issuer JWKS. Required with issuer.',
+    'JWT `aud` values to accept, comma-separated. Required when attaching, unless `cognitoClientIds` is set.',
+  jwksUri: 'HTTPS URL of the issuer JWKS. Required with `issuer`.',
   cognitoUserPoolId:
-    'Amazon Cognito user pool id (`<region>_<id>`), in place of issuer, jwksUri and audience: both are derived from it.',
+    'Amazon Cognito user pool id (`<region>_<id>`), in place of `issuer`, `jwksUri` and `audience` (the function gets `COGNITO_USER_POOL_ID`).',
   cognitoClientIds:
-    'Accepted app client ids, comma-separated (`JWT_CLIENT_IDS`; Cognito access tokens carry `client_id`, no `aud`).',
+    'Accepted app client ids, comma-separated (`JWT_CLIENT_IDS`; Cognito access tokens carry `client_id`, no `aud`). Works with any issuer.',
   jwtTokenUse: '`access`, `id` or `any` (`JWT_TOKEN_USE`). Default: the authorizer default, `access`.',
   jwtGroupsClaim:
     'Claim (or dotted path) holding groups or roles (`JWT_GROUPS_CLAIM`). Default: the authorizer default.',
