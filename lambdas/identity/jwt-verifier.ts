@@ -95,7 +95,9 @@ function keyFits(jwk: PublicJwk, alg: string): boolean {
  *    at most one refetch per cooldown; RSA keys under 2048 bits never enter the cache;
  * 6. signature (empty, wrong-length and zero ECDSA signatures refused before crypto);
  * 7. claims: `exp` required; `nbf`/`iat` in the future beyond tolerance refused; optional max age from `iat`;
- *    `iss` exact; `aud` must contain a configured audience; `sub` required.
+ *    `iss` exact (it also picked the issuer entry and its keys); token use (`token_use`, `typ: at+jwt`, Keycloak
+ *    `typ`) as configured; `aud` must contain a configured audience, or be absent with a listed `client_id`; the
+ *    client (`client_id`/`azp`/`cid`/`appid`) in the list when one is set; `sub` required.
  */
 export class JwtVerifier {
   private readonly options: {
