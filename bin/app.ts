@@ -37,7 +37,7 @@ const stack =
       });
 if (config.usingDemoIssuer) {
   Annotations.of(stack).addInfo(
-    'Gatewarden demo: no issuer given, so the authorizers use a placeholder issuer and answer 401 to every token. Pass -c issuer=... -c audience=... -c jwksUri=... to use your identity provider.',
+    'Gatewarden demo: no issuer given, so the authorizers use a placeholder issuer and answer 401 to every token. Pass -c issuer=... -c audience=... -c jwksUri=... (or, for Amazon Cognito, -c cognitoUserPoolId=... -c cognitoClientIds=...) to use your identity provider.',
   );
 }
 

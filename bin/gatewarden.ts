@@ -16,6 +16,7 @@ import {
 } from '../lib/cli/operator';
 import { formatReplay, replayAccessLog } from '../lib/cli/replay';
 import { selectScenarios } from '../lib/cli/simulate';
+import { formatTokenReport, inspectPolicy, inspectToken } from '../lib/cli/token-inspect';
 
 const number = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -161,6 +162,31 @@ policy
   .description('print the policy JSON Schema (for editors: "$schema" in a policy file)')
   .action(() => {
     console.log(policySchemaText());
+  });
+
+const token = program.command('token').description('look at a token as the authorizer would');
+token
+  .command('inspect')
+  .description(
+    "show a token's identity (issuer, subject, client, token use, scopes, groups, expiry), whether the authorizer variables in the environment accept it, and what each route would answer; the token is never printed back",
+  )
+  .argument('<jwt>', 'the token (a leading "Bearer " is ignored)')
+  .option(
+    '--route <route>',
+    'the route to answer for, e.g. "DELETE /orders/{id}" (default: every route with a require)',
+  )
+  .option(
+    '--policy <file>',
+    'policy file (JSON or YAML); default GATEWARDEN_POLICY, else the built-in policy',
+  )
+  .addHelpText(
+    'after',
+    '\nExample:\n  JWT_ISSUER=... JWKS_URI=... JWT_AUDIENCE=... gatewarden token inspect "$TOKEN" --policy policy.yaml --route "DELETE /orders/{id}"',
+  )
+  .action(async (jwt: string, opts: { route?: string; policy?: string }) => {
+    const { policy, routes } = inspectPolicy(opts.policy ?? (process.env.GATEWARDEN_POLICY || undefined));
+    const report = await inspectToken(jwt, { policy, routes: opts.route ? [opts.route] : routes });
+    console.log(formatTokenReport(report));
   });
 
 program

@@ -61,6 +61,11 @@ export interface GatewardenConfig {
     readonly issuer: string;
     readonly audience: readonly string[];
     readonly jwksUri: string;
+    /** Set when the issuer and key set were derived from a Cognito user pool (`-c cognitoUserPoolId=...`). */
+    readonly cognitoUserPoolId?: string;
+    readonly clientIds: readonly string[];
+    readonly tokenUse?: 'access' | 'id' | 'any';
+    readonly groupsClaim?: string;
     readonly algorithms: readonly string[];
     readonly maxTokenAgeSeconds?: number;
     readonly clockToleranceSeconds?: number;
@@ -90,15 +95,36 @@ export interface GatewardenConfig {
   readonly apiGatewayLogRole?: boolean;
 }
 
+/**
+ * The issuer and key-set URL of a Cognito user pool, as "Verifying a JSON Web Token" (Amazon Cognito Developer
+ * Guide) gives them: `https://cognito-idp.<region>.amazonaws.com/<userPoolId>` and its `/.well-known/jwks.json`.
+ * The region is the pool id's prefix. Undefined for a malformed id.
+ */
+export function cognitoIssuer(userPoolId: string): { issuer: string; jwksUri: string } | undefined {
+  const region = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/.exec(userPoolId)?.[1];
+  if (region === undefined) return undefined;
+  const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+  return { issuer, jwksUri: `${issuer}/.well-known/jwks.json` };
+}
+
 /** Every context key Gatewarden reads, with its meaning (the README table is written from the same list). */
 export const CONTEXT_KEYS = {
   stackName: 'Stack name. Default `Gatewarden` (demo) or `GatewardenAttach` (attach).',
   account: 'Target account id. Default: `CDK_DEFAULT_ACCOUNT`, else environment-agnostic.',
   region:
     'Target Region. Default: `CDK_DEFAULT_REGION`, else environment-agnostic. Required with replicaRegions.',
-  issuer: 'JWT `iss` to require (https URL). Required when attaching; the demo uses a placeholder.',
-  audience: 'JWT `aud` values to accept, comma-separated. Required when attaching.',
-  jwksUri: 'HTTPS URL of the issuer JWKS. Required when attaching.',
+  issuer:
+    'JWT `iss` to require, exactly as the provider writes it (need not be a URL). Required when attaching (or `cognitoUserPoolId`); the demo uses a placeholder.',
+  audience:
+    'JWT `aud` values to accept, comma-separated. Required when attaching, unless `cognitoClientIds` is set.',
+  jwksUri: 'HTTPS URL of the issuer JWKS. Required with `issuer`.',
+  cognitoUserPoolId:
+    'Amazon Cognito user pool id (`<region>_<id>`), in place of `issuer`, `jwksUri` and `audience` (the function gets `COGNITO_USER_POOL_ID`).',
+  cognitoClientIds:
+    'Accepted app client ids, comma-separated (`JWT_CLIENT_IDS`; Cognito access tokens carry `client_id`, no `aud`). Works with any issuer.',
+  jwtTokenUse: '`access`, `id` or `any` (`JWT_TOKEN_USE`). Default: the authorizer default, `access`.',
+  jwtGroupsClaim:
+    'Claim (or dotted path) holding groups or roles (`JWT_GROUPS_CLAIM`). Default: the authorizer default.',
   jwtAlgorithms: 'Allowed JWS algorithms, comma-separated. Default `RS256,ES256`. HMAC (HS*) is refused.',
   jwtMaxTokenAgeSeconds: 'Reject tokens whose `iat` is older than this. Default: the authorizer default.',
   jwtClockToleranceSeconds: 'Clock skew allowed on `exp`/`nbf`/`iat`. Default: the authorizer default.',
@@ -198,24 +224,40 @@ export function readConfig(
   const target: 'demo' | 'attach' = restApiId || httpApiId ? 'attach' : 'demo';
 
   // JWT: required when attaching to a real API; the demo stands in placeholders so `cdk synth` works bare.
-  const issuer = r.string('issuer');
+  const cognitoUserPoolId = r.string('cognitoUserPoolId');
+  const clientIds = r.list('cognitoClientIds');
+  const tokenUse = r.string('jwtTokenUse');
+  const groupsClaim = r.string('jwtGroupsClaim');
+  const cognito = cognitoUserPoolId ? cognitoIssuer(cognitoUserPoolId) : undefined;
+  const issuer = r.string('issuer') ?? cognito?.issuer;
   const audience = r.list('audience');
-  const jwksUri = r.string('jwksUri');
-  const usingDemoIssuer = target === 'demo' && !issuer && !jwksUri && audience.length === 0;
+  const jwksUri = r.string('jwksUri') ?? cognito?.jwksUri;
+  const usingDemoIssuer =
+    target === 'demo' && !issuer && !jwksUri && audience.length === 0 && clientIds.length === 0;
+  if (cognitoUserPoolId && !cognito)
+    problems.push(
+      `cognitoUserPoolId: "${cognitoUserPoolId}" is not a user pool id (<region>_<id>, e.g. eu-west-1_AbCdEf123)`,
+    );
+  if (cognitoUserPoolId && (r.string('issuer') || r.string('jwksUri')))
+    problems.push('cognitoUserPoolId: give either cognitoUserPoolId or issuer and jwksUri, not both');
   if (!usingDemoIssuer) {
     if (!issuer)
       problems.push(
-        'issuer: required (the JWT `iss` your identity provider sets), e.g. -c issuer=https://idp.example.com/',
+        'issuer: required (the JWT `iss` your identity provider sets), e.g. -c issuer=https://idp.example.com/ (or -c cognitoUserPoolId=...)',
       );
-    if (audience.length === 0)
-      problems.push('audience: required (the JWT `aud` your API expects), e.g. -c audience=my-api');
+    if (audience.length === 0 && clientIds.length === 0)
+      problems.push(
+        'audience: required (the JWT `aud` your API expects), e.g. -c audience=my-api, or -c cognitoClientIds=<app client id>',
+      );
     if (!jwksUri)
       problems.push(
         'jwksUri: required (the HTTPS URL of the issuer key set), e.g. -c jwksUri=https://idp.example.com/.well-known/jwks.json',
       );
   }
-  if (issuer && !isHttpsUrl(issuer)) problems.push(`issuer: "${issuer}" is not an https:// URL`);
+  // The issuer is compared as a string, never fetched (Google's is `accounts.google.com`); the key set is fetched.
   if (jwksUri && !isHttpsUrl(jwksUri)) problems.push(`jwksUri: "${jwksUri}" is not an https:// URL`);
+  if (tokenUse && !['access', 'id', 'any'].includes(tokenUse))
+    problems.push(`jwtTokenUse: "${tokenUse}" must be access, id or any`);
 
   const algorithms = r.list('jwtAlgorithms');
   for (const alg of algorithms) {
@@ -409,6 +451,10 @@ export function readConfig(
       issuer: usingDemoIssuer ? DEMO_JWT.issuer : (issuer ?? ''),
       audience: usingDemoIssuer ? DEMO_JWT.audience : audience,
       jwksUri: usingDemoIssuer ? DEMO_JWT.jwksUri : (jwksUri ?? ''),
+      ...(cognito && cognitoUserPoolId ? { cognitoUserPoolId } : {}),
+      clientIds,
+      ...(tokenUse ? { tokenUse: tokenUse as 'access' | 'id' | 'any' } : {}),
+      ...(groupsClaim ? { groupsClaim } : {}),
       algorithms: algorithms.length > 0 ? algorithms : ['RS256', 'ES256'],
       ...optional('maxTokenAgeSeconds', r.integer('jwtMaxTokenAgeSeconds', 1, 31_536_000)),
       ...optional('clockToleranceSeconds', r.integer('jwtClockToleranceSeconds', 0, 300)),

@@ -65,7 +65,12 @@ function describe(
     requestId: request.requestId,
     clientIp: request.clientIp,
     auth: auth?.status,
-    reason: auth?.status === 'failed' ? auth.reason : undefined,
+    reason:
+      auth?.status === 'failed'
+        ? auth.reason
+        : decision.effect === 'deny' && decision.authzFailure
+          ? decision.authzFailure
+          : undefined,
     detail: auth?.status === 'failed' ? auth.detail : undefined,
     subject: auth?.status === 'authenticated' ? auth.identity.subject : undefined,
     // Hash even a refused token: operators can then name (and count) a hostile token without seeing it.

@@ -116,14 +116,19 @@ function requestTime(value: unknown, now: () => number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : now();
 }
 
+/** A compact JWS: three base64url segments (the signature may be empty, so `alg: none` is reported as such). */
+const BARE_JWT = /^\s*([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/;
+
 /**
- * The bearer token from an Authorization value: scheme case-insensitive (RFC 9110), exactly one token68.
- * Anything else (another scheme, two tokens, a comma-joined repeat) yields undefined and fails later.
+ * The bearer token from an Authorization value: scheme case-insensitive (RFC 9110), exactly one token68; or a bare
+ * JWT with no scheme, which API Gateway's own JWT authorizer also accepts ("Control access to HTTP APIs with JWT
+ * authorizers": the `Bearer ` prefix is optional). Anything else (`Basic`, another scheme, two tokens, a
+ * comma-joined repeat, a bare value that is not a JWT) yields undefined and fails later. Same rule on every event.
  */
 export function bearerToken(authorization: string | undefined): string | undefined {
   if (authorization === undefined) return undefined;
   const match = /^\s*bearer[ \t]+([^\s,]+)\s*$/i.exec(authorization);
-  return match?.[1];
+  return match?.[1] ?? BARE_JWT.exec(authorization)?.[1];
 }
 
 const tokenRequest = (event: Json, options: NormaliseOptions): NormaliseResult => {
@@ -134,9 +139,6 @@ const tokenRequest = (event: Json, options: NormaliseOptions): NormaliseResult =
   const headers = emptyMap();
   // Presented as an Authorization header so primitive-auth detection treats both event types alike.
   if (authorizationToken !== undefined) headers.authorization = authorizationToken;
-  // A TOKEN identity source may be configured to carry the bare token (no scheme).
-  const bare =
-    authorizationToken !== undefined && /^[^\s,]+$/.test(authorizationToken) ? authorizationToken : undefined;
   return {
     ok: true,
     request: {
@@ -153,7 +155,7 @@ const tokenRequest = (event: Json, options: NormaliseOptions): NormaliseResult =
       requestId: '',
       userAgent: '',
       clientCert: undefined,
-      rawToken: bearerToken(authorizationToken) ?? bare,
+      rawToken: bearerToken(authorizationToken),
     },
   };
 };

@@ -54,8 +54,14 @@ export interface Identity {
   readonly tokenHash: string;
   /** Space-separated scopes (`scope` or `scp` claim), empty when none. */
   readonly scope: string;
-  /** OAuth client id (`client_id`, `azp` or `cid` claim) when present. */
+  /** OAuth client id (`client_id`, `azp`, `cid` or `appid` claim) when present. */
   readonly clientId: string | undefined;
+  /** The token's `iss` (one of the configured issuers). @default the configured issuer */
+  readonly issuer?: string;
+  /** Groups or roles (`JWT_GROUPS_CLAIM`, else the first present of the default claims), at most 1000. */
+  readonly groups?: readonly string[];
+  /** Every verified claim, for route authorization (`require.owner.claim`). Never logged. */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** Token `iat` and `exp`, epoch seconds. */
   readonly issuedAt: number | undefined;
   readonly expiresAt: number;
@@ -74,6 +80,8 @@ export type AuthFailureReason =
   | 'not-yet-valid'
   | 'too-old'
   | 'claims-invalid'
+  /** A Cognito `token_use` (or RFC 9068 `typ: at+jwt`) other than `JWT_TOKEN_USE`. */
+  | 'wrong-token-use'
   | 'header-not-allowed'
   | 'jwks-unavailable'
   | 'mtls-invalid';
@@ -97,6 +105,8 @@ export type Decision =
       readonly effect: 'deny';
       readonly principalId: string;
       readonly context: Readonly<Record<string, string | number | boolean>>;
+      /** Set when route authorization (`require`) refused a valid token; logged, never sent to the caller. */
+      readonly authzFailure?: 'insufficient-scope' | 'not-in-group' | 'not-owner';
     }
   /** 401: the handler throws exactly `Unauthorized`. */
   | { readonly effect: 'unauthorized' };

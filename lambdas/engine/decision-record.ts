@@ -1,4 +1,5 @@
 import type { Decision } from '../authorizer/types';
+import type { AuthzFailure } from '../authz/route-authz';
 import type { BlockRecord, BlockScope } from '../store/table-schema';
 import type { Band, SignalResult } from './signals';
 
@@ -30,6 +31,8 @@ export interface DecisionRecord {
   };
   readonly failOpen?: boolean;
   readonly authFailure?: string;
+  /** Route authorization refused a valid token (403): `require` not met. */
+  readonly authzFailure?: AuthzFailure;
   readonly latencyMs: number;
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { identityOnly } from '../authorizer/identity-only-decider';
+import { identityContext } from '../authorizer/identity-context';
+import { authzDenied, tokenDecision } from '../authorizer/identity-only-decider';
 import type { AuthorizerRequest, AuthResult, Decider, Decision } from '../authorizer/types';
+import { authorizeRequest } from '../authz/authorize-request';
 import type { ResolvedRouteSettings } from '../policy/defaults';
 import type { Policy } from '../policy/policy';
 import { type BlockScope, COUNTER_SK, counterKey } from '../store/table-schema';
@@ -124,19 +126,22 @@ export class RiskEngine implements Decider {
     const ctx = this.begin(request, auth);
     // TOKEN events carry no IP, headers or time: identity checks only.
     if (request.kind === 'rest-token') {
-      const d = identityOnly(auth, ctx.decisionId);
+      const d = tokenDecision(this.policy, request, auth, ctx.decisionId);
+      const authzFailure = d.effect === 'deny' ? d.authzFailure : undefined;
       this.report(ctx, {
-        band: 'allow',
+        band: authzFailure ? 'deny' : 'allow',
         score: 0,
         effect: d.effect,
         signals: [],
-        reason: 'token event: identity only',
+        reason: authzFailure ? `authorization failed: ${authzFailure}` : 'token event: identity only',
+        ...(authzFailure ? { authzFailure } : {}),
       });
       return d;
     }
     const answer =
       this.screenBlocks(ctx) ??
       (await this.authenticationOutcome(ctx)) ??
+      (await this.routeAuthorization(ctx)) ??
       this.exemption(ctx) ??
       (await this.scored(ctx));
     return answer;
@@ -178,6 +183,7 @@ export class RiskEngine implements Decider {
         decisionId,
         sub: who.subject ?? '',
         scope: who.scope ?? '',
+        ...(auth.status === 'authenticated' ? identityContext(auth.identity) : {}),
         tokenHash: who.tokenHash && authenticated ? who.tokenHash : '',
       },
       principal: who.subject ?? 'anonymous',
@@ -214,7 +220,11 @@ export class RiskEngine implements Decider {
   /** Stage 2. Failed and missing credentials are 401, counted against the IP (stuffing, forgery). */
   private async authenticationOutcome(ctx: DecisionContext): Promise<Decision | undefined> {
     const { auth, settings } = ctx;
-    const needsCredentials = settings.access === 'protected' || auth.status === 'failed';
+    const needsCredentials =
+      settings.access === 'protected' ||
+      auth.status === 'failed' ||
+      // A route that requires scopes, groups or ownership cannot be called anonymously, even when public.
+      this.policy.requirementFor(ctx.request.route) !== undefined;
     if (auth.status === 'authenticated' || !needsCredentials) return undefined;
     await this.countFailure(ctx);
     const failure = auth.status === 'failed' ? auth.reason : 'missing-credentials';
@@ -227,6 +237,91 @@ export class RiskEngine implements Decider {
       authFailure: failure,
     });
     return { effect: 'unauthorized' };
+  }
+
+  /**
+   * Stage 2b. Route authorization (`require`): a valid token that may not call this route gets 403, never relaxed by
+   * shadow mode or allow-lists (like authentication). Each refusal counts towards `authz-probing`.
+   */
+  private async routeAuthorization(ctx: DecisionContext): Promise<Decision | undefined> {
+    if (ctx.auth.status !== 'authenticated') return undefined;
+    const verdict = authorizeRequest(this.policy, ctx.request, ctx.auth.identity);
+    if (verdict.ok) return undefined;
+    const probing = await this.countAuthzFailure(ctx);
+    const band = probing.blocked ? 'block' : 'deny';
+    this.report(ctx, {
+      band,
+      score: probing.score,
+      effect: 'deny',
+      signals: probing.signals,
+      reason: `authorization failed: ${verdict.reason}`,
+      authzFailure: verdict.reason,
+      ...(probing.blocked ? { blocked: probing.blocked } : {}),
+    });
+    return authzDenied(
+      ctx.principal,
+      { ...ctx.context, riskScore: probing.score, riskBand: band },
+      verdict.reason,
+    );
+  }
+
+  /**
+   * Counts a route-authorization refusal against the subject and the IP (two item updates in parallel, only on
+   * refusals) and blocks when `authz-probing` reaches the block band, as {@link countFailure} does for
+   * `invalid-auth`. The answer is 403 whatever the store says.
+   */
+  private async countAuthzFailure(
+    ctx: DecisionContext,
+  ): Promise<{ score: number; signals: DecisionRecord['signals']; blocked?: DecisionRecord['blocked'] }> {
+    const { now, who, keys, settings } = ctx;
+    const subject = who.subject ?? '';
+    const countIp = who.ip !== undefined && !this.policy.isAllowlistedIp(who.ip);
+    this.local.add(keys.idKey, 'z', now);
+    if (countIp) this.local.add(keys.ipKey, 'z', now);
+    const minute = Math.floor(now / 60);
+    const update = (key: { pk: string; sk: string }) =>
+      new UpdateBuilder(key.pk, key.sk)
+        .add(bucketAttr('z', minute), 1)
+        .setIfNotExists('firstSeen', Math.floor(now));
+    let subjectItem: Item | undefined;
+    let ipItem: Item | undefined;
+    try {
+      const [fromSubject, fromIp] = await Promise.all([
+        this.fleet.countNow(update(counterKey('sub', subject)), [], now),
+        countIp ? this.fleet.countNow(update(counterKey('ip', who.ip!)), [], now) : undefined,
+      ]);
+      subjectItem = fromSubject.item;
+      ipItem = fromIp?.item;
+    } catch (error) {
+      this.telemetry.storeFailure({ failMode: settings.failMode, error: String(error), elapsedMs: 0 });
+    }
+    const w = this.policy.windows;
+    const view: CounterView = {
+      ...EMPTY_VIEW,
+      authenticated: true,
+      subjectAuthzFailures: mergedCounts(subjectItem, this.local, keys.idKey, now, w).long.z,
+      ipAuthzFailures: countIp ? mergedCounts(ipItem, this.local, keys.ipKey, now, w).long.z : 0,
+      distinctSubjectsOnIp: Math.max(
+        distinctCount(ipItem, 'sub', now),
+        this.local.distinct(keys.ipKey, 'subs', now),
+      ),
+    };
+    const signals = evaluateSignals(view, NO_FEATURES, settings).filter((s) => s.name === 'authz-probing');
+    const score = combineScore(signals);
+    const explained = explainSignals(signals);
+    if (bandFor(score, settings.bands) !== 'block') return { score, signals: explained };
+    const target = blockTarget(signals, view, who, this.policy.settingsFor('').thresholds.sharedIpSubjects);
+    if (!target) return { score, signals: explained };
+    const blocked = await this.blocker.block({
+      ...target,
+      now,
+      score,
+      reason: 'authz-probing',
+      settings,
+      simulated: ctx.shadow,
+      decisionId: ctx.decisionId,
+    });
+    return { score, signals: explained, blocked };
   }
 
   /** Routes without scoring and allow-listed callers are answered without counting. */
@@ -615,6 +710,8 @@ const EMPTY_VIEW: CounterView = {
   clientShort: 0,
   ipFailures: 0,
   prefixFailures: 0,
+  subjectAuthzFailures: 0,
+  ipAuthzFailures: 0,
   distinctIpsForIdentity: 0,
   distinctSubjectsOnIp: 0,
   oneShotTokensOnPrefix: 0,

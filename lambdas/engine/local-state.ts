@@ -17,7 +17,7 @@ interface KeyState {
 const MAX_DISTINCT = 512;
 
 function emptyCounts(): Record<BucketKind, number> {
-  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0 };
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0 };
 }
 
 function addWeighted(
@@ -32,6 +32,7 @@ function addWeighted(
   into.h += counts.h * weight;
   into.x += counts.x * weight;
   into.i += counts.i * weight;
+  into.z += counts.z * weight;
 }
 
 export class LocalCounters {

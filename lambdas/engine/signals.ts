@@ -22,6 +22,9 @@ export interface CounterView {
   /** Failed authentications in the long window. */
   readonly ipFailures: number;
   readonly prefixFailures: number;
+  /** Authorization failures (valid tokens refused by a route's `require`) in the long window. */
+  readonly subjectAuthzFailures: number;
+  readonly ipAuthzFailures: number;
   /** Distinct IPs using this subject / token in the long window. */
   readonly distinctIpsForIdentity: number;
   /** Distinct well-behaved subjects seen behind this IP (shared-IP fairness). */
@@ -377,6 +380,35 @@ export const cadence: SignalFn = (v, _f, s) => {
   };
 };
 
+/**
+ * Repeated authorization failures (403 from a route's `require`): one identity, or one IP, trying functions (API5)
+ * or objects (API1) it may not use. Counted like `invalid-auth`: on the failure path, scored on every request.
+ */
+export const authzProbing: SignalFn = (v, _f, s) => {
+  const t = s.thresholds;
+  const subject = v.authenticated
+    ? result(
+        'authz-probing',
+        s,
+        v.subjectAuthzFailures,
+        t.authzFailuresPerSubject,
+        'authorization failures per subject',
+        'subject',
+      )
+    : undefined;
+  const ip = result(
+    'authz-probing',
+    s,
+    v.ipAuthzFailures,
+    t.authzFailuresPerIp,
+    'authorization failures per IP',
+    'ip',
+  );
+  if (!ip) return subject;
+  if (!subject) return ip;
+  return subject.contribution >= ip.contribution ? subject : ip;
+};
+
 export const ALL_SIGNALS: readonly SignalFn[] = [
   volumeIp,
   volumePrefix,
@@ -395,6 +427,7 @@ export const ALL_SIGNALS: readonly SignalFn[] = [
   journey,
   honeypot,
   cadence,
+  authzProbing,
 ];
 
 /** Runs every signal; drops those the client's class ignores. */

@@ -93,6 +93,8 @@ export function buildView(input: ViewInputs): { view: CounterView; journeyViolat
     clientShort: keys.clientKey ? local.count(keys.clientKey, 'r', now, shortSeconds) : 0,
     ipFailures: ipCounts.long.f,
     prefixFailures: prefixCounts.long.f,
+    subjectAuthzFailures: subject ? idCounts.long.z : 0,
+    ipAuthzFailures: ipCounts.long.z,
     distinctIpsForIdentity: subject
       ? Math.max(
           distinctCount(idItem, 'ips', now),
@@ -163,6 +165,7 @@ export function mergedCounts(
     h: Math.max(a.h, b.h),
     x: Math.max(a.x, b.x),
     i: Math.max(a.i, b.i),
+    z: Math.max(a.z, b.z),
   });
   return { short: max(shared.short, mine.short), long: max(shared.long, mine.long) };
 }

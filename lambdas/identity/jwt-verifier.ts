@@ -1,7 +1,7 @@
 import { type CryptoKey, compactVerify, errors as joseErrors } from 'jose';
 import type { AuthFailureReason, Identity } from '../authorizer/types';
 import { tokenHash } from '../shared/token-hash';
-import type { JwtAlgorithm } from './config';
+import { DEFAULT_GROUPS_CLAIMS, DEFAULT_MAX_TOKEN_BYTES, type JwtAlgorithm, type TokenUse } from './config';
 import { AuthenticationError, isJwksFetchError } from './errors';
 import type { PublicJwk } from './jwks-cache';
 import {
@@ -20,21 +20,45 @@ export interface KeySource {
   cryptoKey(jwk: PublicJwk, alg: string): Promise<CryptoKey>;
 }
 
-/** Options of {@link JwtVerifier}; the handler fills them from {@link IdentityConfig}. */
-export interface JwtVerifierOptions {
+/** One accepted issuer: its exact `iss`, its own key set and its audience, client and token-use rules. */
+export interface IssuerPolicy {
   readonly issuer: string;
   readonly audiences: readonly string[];
-  readonly algorithms: readonly JwtAlgorithm[];
+  /** @default [] (any client; then `audiences` must not be empty) */
+  readonly clientIds?: readonly string[];
+  /** @default 'access' */
+  readonly tokenUse?: TokenUse;
   readonly keys: KeySource;
+}
+
+/** Options of {@link JwtVerifier}; the handler fills them from {@link IdentityConfig}. */
+export interface JwtVerifierOptions {
+  /** The single issuer (with `audiences` and `keys`), unless `issuers` is given. */
+  readonly issuer?: string;
+  readonly audiences?: readonly string[];
+  readonly keys?: KeySource;
+  /** @default [] */
+  readonly clientIds?: readonly string[];
+  /** @default 'access' */
+  readonly tokenUse?: TokenUse;
+  /** Several issuers, each with its own keys; the token's `iss` picks one (exact match). */
+  readonly issuers?: readonly IssuerPolicy[];
+  /** Claim name or dotted path of groups/roles. @default the first present of {@link DEFAULT_GROUPS_CLAIMS} */
+  readonly groupsClaim?: string | undefined;
+  readonly algorithms: readonly JwtAlgorithm[];
   /** HS256 key; HS256 must also be in `algorithms`. @default undefined (no HMAC) */
   readonly hmacSecret?: Uint8Array | undefined;
   /** @default undefined (no limit) */
   readonly maxTokenAgeSeconds?: number | undefined;
   /** @default 30 */
   readonly clockToleranceSeconds?: number;
-  /** @default 8192 */
+  /** @default 10240 */
   readonly maxTokenBytes?: number;
 }
+
+/** The claims that name the OAuth client, by provider: Cognito/Okta custom AS, OIDC, Okta, Entra v1. */
+const CLIENT_ID_CLAIMS = ['client_id', 'azp', 'cid', 'appid'] as const;
+const MAX_GROUPS = 1000;
 
 /** Header parameters that would let the token choose its own key (RFC 8725 §3.10 / §2.x attacks). */
 const KEY_CHOOSING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
@@ -71,22 +95,55 @@ function keyFits(jwk: PublicJwk, alg: string): boolean {
  *    at most one refetch per cooldown; RSA keys under 2048 bits never enter the cache;
  * 6. signature (empty, wrong-length and zero ECDSA signatures refused before crypto);
  * 7. claims: `exp` required; `nbf`/`iat` in the future beyond tolerance refused; optional max age from `iat`;
- *    `iss` exact; `aud` must contain a configured audience; `sub` required.
+ *    `iss` exact (it also picked the issuer entry and its keys); token use (`token_use`, `typ: at+jwt`, Keycloak
+ *    `typ`) as configured; `aud` must contain a configured audience, or be absent with a listed `client_id`; the
+ *    client (`client_id`/`azp`/`cid`/`appid`) in the list when one is set; `sub` required.
  */
 export class JwtVerifier {
-  private readonly options: Required<Omit<JwtVerifierOptions, 'hmacSecret' | 'maxTokenAgeSeconds'>> &
-    Pick<JwtVerifierOptions, 'hmacSecret' | 'maxTokenAgeSeconds'>;
+  private readonly options: {
+    readonly algorithms: readonly JwtAlgorithm[];
+    readonly hmacSecret: Uint8Array | undefined;
+    readonly maxTokenAgeSeconds: number | undefined;
+    readonly clockToleranceSeconds: number;
+    readonly maxTokenBytes: number;
+    readonly groupsClaim: string | undefined;
+  };
   private readonly allowed: ReadonlySet<string>;
+  private readonly issuers: ReadonlyMap<string, Required<IssuerPolicy>>;
 
   constructor(options: JwtVerifierOptions) {
-    if (options.issuer.length === 0) throw new TypeError('JwtVerifier: issuer is required');
-    if (options.audiences.length === 0) throw new TypeError('JwtVerifier: at least one audience is required');
+    const entries: readonly IssuerPolicy[] = options.issuers ?? [
+      {
+        issuer: options.issuer ?? '',
+        audiences: options.audiences ?? [],
+        clientIds: options.clientIds ?? [],
+        tokenUse: options.tokenUse ?? 'access',
+        keys: options.keys as KeySource,
+      },
+    ];
+    if (entries.length === 0) throw new TypeError('JwtVerifier: at least one issuer is required');
+    const issuers = new Map<string, Required<IssuerPolicy>>();
+    for (const entry of entries) {
+      if (entry.issuer.length === 0) throw new TypeError('JwtVerifier: issuer is required');
+      if (entry.keys === undefined) throw new TypeError(`JwtVerifier: no key source for ${entry.issuer}`);
+      if (entry.audiences.length === 0 && (entry.clientIds?.length ?? 0) === 0)
+        throw new TypeError('JwtVerifier: at least one audience (or client id) is required');
+      issuers.set(entry.issuer, { clientIds: [], tokenUse: 'access', ...entry });
+    }
+    this.issuers = issuers;
     if (options.algorithms.length === 0)
       throw new TypeError('JwtVerifier: at least one algorithm is required');
     if (options.algorithms.includes('HS256') && (options.hmacSecret?.byteLength ?? 0) < 32) {
       throw new TypeError('JwtVerifier: HS256 requires an HMAC secret of at least 32 bytes');
     }
-    this.options = { clockToleranceSeconds: 30, maxTokenBytes: 8192, ...options };
+    this.options = {
+      algorithms: options.algorithms,
+      hmacSecret: options.hmacSecret,
+      maxTokenAgeSeconds: options.maxTokenAgeSeconds,
+      clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
+      maxTokenBytes: options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+      groupsClaim: options.groupsClaim,
+    };
     // HMAC is only ever enabled by both switches: listed and keyed.
     this.allowed = new Set(
       options.algorithms.filter((alg) => alg !== 'HS256' || options.hmacSecret !== undefined),
@@ -136,6 +193,13 @@ export class JwtVerifier {
       fail('malformed-token', 'kid must be 1..256 printable ASCII characters');
     }
     if (!isJsonObject(payload)) return fail('malformed-token', 'payload is not an object');
+    // The unverified `iss` only picks whose keys to try; the signature then proves it. An unknown issuer costs no
+    // key fetch. With a single issuer, its keys are tried and the claim check below reports a mismatch.
+    const claimedIssuer = ownMember(payload, 'iss');
+    const entry =
+      (typeof claimedIssuer === 'string' ? this.issuers.get(claimedIssuer) : undefined) ??
+      (this.issuers.size === 1 ? [...this.issuers.values()][0]! : undefined);
+    if (entry === undefined) return fail('claims-invalid', 'issuer not accepted');
 
     // 6 (cheap part). Checked after the header so `alg: none` tokens (empty signature) report the alg.
     if (signature.length === 0) fail('invalid-signature', 'empty signature');
@@ -152,7 +216,9 @@ export class JwtVerifier {
 
     // 5 + 6. Key and signature.
     const key =
-      alg === 'HS256' ? this.options.hmacSecret! : await this.selectKey(alg, kid as string | undefined);
+      alg === 'HS256'
+        ? this.options.hmacSecret!
+        : await this.selectKey(entry.keys, alg, kid as string | undefined);
     try {
       await compactVerify(rawToken, key, { algorithms: [alg] });
     } catch (error) {
@@ -165,7 +231,7 @@ export class JwtVerifier {
     }
 
     // 7. Claims, read from our own duplicate-free parse.
-    return this.checkClaims(payload, rawToken, nowMs);
+    return this.checkClaims(payload, header, entry, rawToken, nowMs);
   }
 
   private decodeObject(segment: string, what: string): JsonObject {
@@ -179,10 +245,10 @@ export class JwtVerifier {
     return value;
   }
 
-  private async selectKey(alg: string, kid: string | undefined): Promise<CryptoKey> {
+  private async selectKey(source: KeySource, alg: string, kid: string | undefined): Promise<CryptoKey> {
     const load = async (): Promise<readonly PublicJwk[]> => {
       try {
-        return await this.options.keys.getKeys();
+        return await source.getKeys();
       } catch (error) {
         if (isJwksFetchError(error)) return fail('jwks-unavailable', error.message, error);
         throw error;
@@ -197,7 +263,7 @@ export class JwtVerifier {
       if (chosen === undefined) fail('unknown-key', 'the key set has no usable key');
     } else {
       chosen = keys.find((jwk) => jwk.kid === kid);
-      if (chosen === undefined && (await this.options.keys.refreshForUnknownKid())) {
+      if (chosen === undefined && (await source.refreshForUnknownKid())) {
         keys = await load();
         chosen = keys.find((jwk) => jwk.kid === kid);
       }
@@ -205,13 +271,44 @@ export class JwtVerifier {
     }
     if (!keyFits(chosen!, alg)) fail('unknown-key', `key does not fit alg ${alg}`);
     try {
-      return await this.options.keys.cryptoKey(chosen!, alg);
+      return await source.cryptoKey(chosen!, alg);
     } catch (error) {
       return fail('unknown-key', `key import failed: ${(error as Error).message}`, error);
     }
   }
 
-  private checkClaims(claims: JsonObject, rawToken: string, nowMs: number): Identity {
+  private checkClaims(
+    claims: JsonObject,
+    header: JsonObject,
+    entry: Required<IssuerPolicy>,
+    rawToken: string,
+    nowMs: number,
+  ): Identity {
+    const { exp, iat } = this.checkTimes(claims, nowMs);
+    if (ownMember(claims, 'iss') !== entry.issuer) fail('claims-invalid', 'issuer not accepted');
+    const problem = tokenUseProblem(header, claims, entry.tokenUse);
+    if (problem !== undefined) fail('wrong-token-use', problem);
+    const clientId = clientIdOf(claims);
+    checkAudienceAndClient(claims, clientId, entry);
+    const sub = ownMember(claims, 'sub');
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+      return fail('claims-invalid', 'sub required (1..256 characters)');
+    }
+    return {
+      subject: sub,
+      tokenHash: tokenHash(rawToken),
+      scope: scopesOf(claims),
+      clientId,
+      issuer: entry.issuer,
+      groups: groupsOf(claims, this.options.groupsClaim),
+      claims,
+      issuedAt: iat,
+      expiresAt: exp,
+    };
+  }
+
+  /** `exp` required and in the future, `nbf`/`iat` not in the future, optional maximum age from `iat`. */
+  private checkTimes(claims: JsonObject, nowMs: number): { exp: number; iat: number | undefined } {
     const now = nowMs / 1000;
     const tolerance = this.options.clockToleranceSeconds;
     const numeric = (name: string): number | undefined => {
@@ -221,7 +318,7 @@ export class JwtVerifier {
         fail('claims-invalid', `${name} is not a number`);
       return value as number;
     };
-
+    // aws-jwt-verify accepts a token without `exp`; a bearer token that never expires is refused here.
     const exp = numeric('exp');
     if (exp === undefined) return fail('claims-invalid', 'exp required');
     if (exp + tolerance <= now) fail('expired', 'token expired');
@@ -234,40 +331,105 @@ export class JwtVerifier {
       if (iat === undefined) fail('claims-invalid', 'iat required when a maximum age is set');
       if (now - iat! > maxAge + tolerance) fail('too-old', 'token older than the maximum age');
     }
+    return { exp, iat };
+  }
+}
 
-    if (ownMember(claims, 'iss') !== this.options.issuer) fail('claims-invalid', 'issuer not accepted');
-    const aud = ownMember(claims, 'aud');
-    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-    if (!audiences.every((value) => typeof value === 'string')) fail('claims-invalid', 'aud is not strings');
-    if (!audiences.some((value) => this.options.audiences.includes(value as string))) {
+/**
+ * What kind of token this is, from what the issuer says: Cognito's `token_use`, RFC 9068's header
+ * `typ: at+jwt` (Auth0, Okta and others can issue it), Keycloak's `typ` claim (`Bearer` / `ID`). Undefined when the
+ * token does not say (Okta, Entra, Google): then only the audience rules tell ID and access tokens apart.
+ */
+export function tokenKind(header: JsonObject, claims: JsonObject): 'access' | 'id' | 'conflict' | undefined {
+  const typ = ownMember(header, 'typ');
+  const isAtJwt = typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
+  const use = ownMember(claims, 'token_use');
+  if (use !== undefined) {
+    const kind = use === 'access' ? 'access' : use === 'id' ? 'id' : 'conflict';
+    return isAtJwt && kind !== 'access' ? 'conflict' : kind;
+  }
+  if (isAtJwt) return 'access';
+  const keycloakTyp = ownMember(claims, 'typ');
+  if (keycloakTyp === 'Bearer') return 'access';
+  if (keycloakTyp === 'ID') return 'id';
+  return undefined;
+}
+
+function tokenUseProblem(header: JsonObject, claims: JsonObject, wanted: TokenUse): string | undefined {
+  const kind = tokenKind(header, claims);
+  if (kind === 'conflict') return 'token_use and typ disagree or token_use is unknown';
+  if (wanted === 'any' || kind === undefined || kind === wanted) return undefined;
+  return `${kind} token where ${wanted} tokens are expected`;
+}
+
+/**
+ * Audience: a present `aud` must contain one of the issuer's audiences (its client ids when it has none: an ID
+ * token's audience is the client). A token without `aud` (Cognito access tokens) passes only by its client id.
+ * Client: with client ids configured, the token's client (`client_id`/`azp`/`cid`/`appid`, else a single `aud`) must
+ * be one of them.
+ */
+function checkAudienceAndClient(
+  claims: JsonObject,
+  clientId: string | undefined,
+  entry: Required<IssuerPolicy>,
+): void {
+  const aud = ownMember(claims, 'aud');
+  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (!audiences.every((value) => typeof value === 'string')) fail('claims-invalid', 'aud is not strings');
+  if (aud !== undefined) {
+    const accepted = entry.audiences.length > 0 ? entry.audiences : entry.clientIds;
+    if (!audiences.some((value) => accepted.includes(value as string))) {
       fail('claims-invalid', 'audience not accepted');
     }
-    const sub = ownMember(claims, 'sub');
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
-      return fail('claims-invalid', 'sub required (1..256 characters)');
-    }
-
-    const scope = ownMember(claims, 'scope');
-    const scp = ownMember(claims, 'scp');
-    const scopes =
-      typeof scope === 'string'
-        ? scope
-        : typeof scp === 'string'
-          ? scp
-          : Array.isArray(scp)
-            ? scp.filter((value): value is string => typeof value === 'string').join(' ')
-            : '';
-    const clientId = ['client_id', 'azp', 'cid']
-      .map((name) => ownMember(claims, name))
-      .find((value): value is string => typeof value === 'string');
-
-    return {
-      subject: sub,
-      tokenHash: tokenHash(rawToken),
-      scope: scopes,
-      clientId,
-      issuedAt: iat,
-      expiresAt: exp,
-    };
+  } else if (clientId === undefined || !entry.clientIds.includes(clientId)) {
+    fail('claims-invalid', 'audience not accepted');
   }
+  if (entry.clientIds.length > 0) {
+    const client = clientId ?? (audiences.length === 1 ? (audiences[0] as string) : undefined);
+    if (client === undefined || !entry.clientIds.includes(client))
+      fail('claims-invalid', 'client not accepted');
+  }
+}
+
+/** The OAuth client: the first present of `client_id`, `azp`, `cid`, `appid`. */
+export function clientIdOf(claims: JsonObject): string | undefined {
+  return CLIENT_ID_CLAIMS.map((name) => ownMember(claims, name)).find(
+    (value): value is string => typeof value === 'string' && value.length > 0,
+  );
+}
+
+/** Space-separated scopes from `scope` (string) or `scp` (Entra: string; Okta: array). */
+export function scopesOf(claims: JsonObject): string {
+  const scope = ownMember(claims, 'scope');
+  const scp = ownMember(claims, 'scp');
+  if (typeof scope === 'string') return scope;
+  if (typeof scp === 'string') return scp;
+  if (Array.isArray(scp)) return scp.filter((value): value is string => typeof value === 'string').join(' ');
+  return '';
+}
+
+/** Reads a claim by name, or by dotted path when no claim has that exact name (`realm_access.roles`). */
+function claimAt(claims: JsonObject, path: string): JsonValue | undefined {
+  const direct = ownMember(claims, path);
+  if (direct !== undefined || !path.includes('.')) return direct;
+  let current: JsonValue | undefined = claims;
+  for (const part of path.split('.')) {
+    current = isJsonObject(current) ? ownMember(current, part) : undefined;
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
+/** Groups or roles: the configured claim, else the first present default claim; strings only, bounded. */
+export function groupsOf(claims: JsonObject, configured: string | undefined): string[] {
+  const paths = configured !== undefined ? [configured] : DEFAULT_GROUPS_CLAIMS;
+  for (const path of paths) {
+    const value = claimAt(claims, path);
+    if (value === undefined) continue;
+    const list = typeof value === 'string' ? value.split(/[\s,]+/) : Array.isArray(value) ? value : [];
+    return list
+      .filter((item): item is string => typeof item === 'string' && item.length > 0 && item.length <= 256)
+      .slice(0, MAX_GROUPS);
+  }
+  return [];
 }

@@ -25,6 +25,8 @@ export interface ResolvedThresholds {
   readonly cadenceMaxVariation: number;
   readonly cadenceMinRequests: number;
   readonly sharedIpSubjects: number;
+  readonly authzFailuresPerSubject: number;
+  readonly authzFailuresPerIp: number;
 }
 
 export interface ResolvedRouteSettings {
@@ -70,6 +72,9 @@ export const DEFAULT_WEIGHTS: Readonly<Record<SignalName, number>> = {
   journey: 70,
   honeypot: 100,
   cadence: 55,
+  // At its threshold it denies (above the deny band), towards four times it blocks: a person who lacks a permission
+  // fails a few times and stops; a bot walking functions and object ids does not.
+  'authz-probing': 80,
 };
 
 export const DEFAULT_THRESHOLDS: ResolvedThresholds = {
@@ -96,6 +101,8 @@ export const DEFAULT_THRESHOLDS: ResolvedThresholds = {
   cadenceMaxVariation: 0.1,
   cadenceMinRequests: 20,
   sharedIpSubjects: 5,
+  authzFailuresPerSubject: 10,
+  authzFailuresPerIp: 20,
 };
 
 export const DEFAULT_ROUTE_SETTINGS: ResolvedRouteSettings = {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
+import type { RouteRequirement } from '../authz/route-authz';
 import type * as z from '../shared/schema';
 import {
   DEFAULT_INSPECT_HEADERS,
@@ -8,7 +9,13 @@ import {
   type ResolvedRouteSettings,
 } from './defaults';
 import { type CompiledRoute, compileRoute, routeMatches } from './route-match';
-import { type PolicyFile, policySchema, type RouteSettingsInput, type SignalName } from './schema';
+import {
+  type PolicyFile,
+  policySchema,
+  type RequireInput,
+  type RouteSettingsInput,
+  type SignalName,
+} from './schema';
 
 /** A policy file that failed validation; `issues` name each field (`routes[2].thresholds.ipPerShort: ...`). */
 export class PolicyError extends Error {
@@ -50,6 +57,15 @@ export interface Policy {
   readonly clientClasses: readonly ClientClass[];
   /** Settings for a request route; first matching policy route wins, else the defaults. */
   settingsFor(route: string): ResolvedRouteSettings;
+  /**
+   * The `require` of the first policy route matching `route` (a template, or a concrete `METHOD /path` for TOKEN
+   * events), with that route's pattern; undefined when the matching route requires nothing.
+   */
+  requirementFor(
+    route: string,
+  ): { readonly requirement: RouteRequirement; readonly pattern: string } | undefined;
+  /** True when any route has a `require`. */
+  readonly hasRequirements: boolean;
   isAllowlistedIp(ip: string | undefined): boolean;
   isAllowlistedSubject(subject: string | undefined): boolean;
   isAllowlistedClient(clientId: string | undefined): boolean;
@@ -79,6 +95,25 @@ function merge(base: ResolvedRouteSettings, input: RouteSettingsInput | undefine
   };
 }
 
+/** The names of a route pattern's path parameters (`{id}`, `{proxy+}`). */
+const patternParams = (pattern: string): string[] =>
+  [...pattern.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]!);
+
+function checkRequire(
+  match: string,
+  require: RequireInput | undefined,
+  where: string,
+  issues: string[],
+): void {
+  if (!require) return;
+  if (Object.keys(require).length === 0) issues.push(`${where}.require: lists no requirement`);
+  if (require.owner && !patternParams(match).includes(require.owner.param)) {
+    issues.push(
+      `${where}.require.owner.param: "${require.owner.param}" is not a path parameter of "${match}" (use a {${require.owner.param}} segment)`,
+    );
+  }
+}
+
 function checkBands(settings: ResolvedRouteSettings, where: string, issues: string[]): void {
   const { flag, deny, block } = settings.bands;
   if (!(flag <= deny && deny <= block)) {
@@ -100,7 +135,8 @@ export function resolvePolicy(document: unknown): Policy {
   const routes = (file.routes ?? []).map((r, i) => {
     const settings = merge(defaults, r);
     checkBands(settings, `routes[${i}]`, issues);
-    return { compiled: compileRoute(r.match), settings };
+    checkRequire(r.match, r.require, `routes[${i}]`, issues);
+    return { compiled: compileRoute(r.match), settings, pattern: r.match, require: r.require };
   });
   const windows = { ...DEFAULT_WINDOWS, ...file.windows };
   if (windows.longSeconds < windows.shortSeconds) {
@@ -121,6 +157,7 @@ export function resolvePolicy(document: unknown): Policy {
   const subjects = new Set(file.allowlist?.subjects ?? []);
   const clientIds = new Set(file.allowlist?.clientIds ?? []);
   const cache = new Map<string, ResolvedRouteSettings>();
+  const requireCache = new Map<string, { requirement: RouteRequirement; pattern: string } | null>();
   return {
     mode: file.mode ?? 'enforce',
     windows,
@@ -147,6 +184,16 @@ export function resolvePolicy(document: unknown): Policy {
         if (cache.size < 10_000) cache.set(route, hit);
       }
       return hit;
+    },
+    hasRequirements: routes.some((r) => r.require !== undefined),
+    requirementFor(route: string) {
+      let hit = requireCache.get(route);
+      if (hit === undefined) {
+        const first = routes.find((r) => routeMatches(r.compiled, route));
+        hit = first?.require ? { requirement: first.require, pattern: first.pattern } : null;
+        if (requireCache.size < 10_000) requireCache.set(route, hit);
+      }
+      return hit ?? undefined;
     },
     isAllowlistedIp(ip: string | undefined): boolean {
       if (!ip || cidrs.length === 0) return false;

@@ -29,6 +29,7 @@ export const SIGNAL_NAMES = [
   'journey',
   'honeypot',
   'cadence',
+  'authz-probing',
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
 
@@ -70,6 +71,10 @@ export const thresholdsSchema = z.partial(
     cadenceMinRequests: positive,
     /** Distinct well-behaved subjects behind one IP from which it is treated as shared (office, carrier NAT). */
     sharedIpSubjects: positive,
+    /** Authorization failures (`require` refused a valid token: 403) per subject in the long window: probing for functions and objects. */
+    authzFailuresPerSubject: positive,
+    /** Authorization failures per IP in the long window, whichever subjects they came from. */
+    authzFailuresPerIp: positive,
   }),
 );
 export type Thresholds = z.infer<typeof thresholdsSchema>;
@@ -113,9 +118,28 @@ export const routeSettingsSchema = z.strictObject({
   block: z.optional(blockSchema),
 });
 
+const scopeList = z.array(nonEmpty).check(z.minLength(1));
+
+/**
+ * What a valid token must carry to call the route (403 `insufficient-scope` / `not-in-group` / `not-owner`
+ * otherwise, in shadow mode too). Every listed requirement must hold.
+ */
+export const requireSchema = z.strictObject({
+  /** Any one of these scopes, as API Gateway's per-route `authorizationScopes`. */
+  scopes: z.optional(scopeList),
+  /** Every one of these scopes. */
+  allScopes: z.optional(scopeList),
+  /** Any one of these groups or roles (`JWT_GROUPS_CLAIM`). */
+  groups: z.optional(scopeList),
+  /** Object level: the path parameter `param` of the route must equal the token's claim `claim` (e.g. `sub`). */
+  owner: z.optional(z.strictObject({ param: nonEmpty, claim: nonEmpty })),
+});
+export type RequireInput = z.infer<typeof requireSchema>;
+
 export const routeSchema = z.extend(routeSettingsSchema, {
   /** Route template: `METHOD /path/{param}`; METHOD may be `ANY` or `*`; a path segment `*` matches one segment; a trailing `/*` or `{proxy+}` matches the rest. HTTP API `$default` is matched literally. */
   match: nonEmpty,
+  require: z.optional(requireSchema),
 });
 
 export const journeySchema = z.strictObject({

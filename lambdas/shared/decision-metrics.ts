@@ -29,6 +29,7 @@ export class DecisionMetrics {
     this.count(Names.Decision, ['Band', record.band]);
     for (const signal of record.signals) this.count(Names.SignalFired, ['Signal', signal.name]);
     if (record.authFailure) this.count(Names.AuthFailure, ['Reason', record.authFailure]);
+    if (record.authzFailure) this.count(Names.AuthzFailure, ['Reason', record.authzFailure]);
     if (record.failOpen) this.count(Names.FailOpen, undefined);
     this.latencies.push(record.latencyMs);
     if (record.band !== 'allow' || record.effect !== 'allow' || record.failOpen) this.urgent = true;

@@ -13,6 +13,8 @@ export const Metrics = {
   DecisionLatency: 'DecisionLatency',
   /** Count of 401s by reason class (dimension: Reason). */
   AuthFailure: 'AuthFailure',
+  /** Count of 403s from route authorization (`require`), dimension Reason: insufficient-scope|not-in-group|not-owner. */
+  AuthzFailure: 'AuthzFailure',
   /** Count: the counter store failed or timed out and the route's fail mode was applied (dimension: FailMode). */
   StoreFailure: 'StoreFailure',
   /** Count: a request allowed only because the store failed on a fail-open route. */

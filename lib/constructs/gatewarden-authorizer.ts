@@ -18,12 +18,42 @@ import { BUNDLED_POLICY_NAME, GatewardenFunction, lambdaEntry } from './gateward
 
 /** JWT verification settings passed to the authorizer. */
 export interface JwtSettings {
-  /** Required `iss`, an https URL. */
-  readonly issuer: string;
-  /** Accepted `aud` values (at least one). */
-  readonly audience: readonly string[];
-  /** HTTPS URL of the issuer's JSON Web Key Set. */
-  readonly jwksUri: string;
+  /**
+   * Required `iss`, exactly as the provider writes it (need not be a URL: Google's `accounts.google.com`).
+   * @default - derived from `cognitoUserPoolId`; one of the two is required
+   */
+  readonly issuer?: string;
+  /**
+   * Accepted `aud` values.
+   * @default [] (then `clientIds` must list at least one client)
+   */
+  readonly audience?: readonly string[];
+  /**
+   * HTTPS URL of the issuer's JSON Web Key Set.
+   * @default - derived from `cognitoUserPoolId`
+   */
+  readonly jwksUri?: string;
+  /**
+   * An Amazon Cognito user pool id (`<region>_<id>`): the authorizer derives the issuer and key set (`COGNITO_USER_POOL_ID`).
+   * Either this or `issuer` and `jwksUri`, not both.
+   * @default - none
+   */
+  readonly cognitoUserPoolId?: string;
+  /**
+   * Accepted OAuth client ids (`JWT_CLIENT_IDS`): Cognito access tokens carry `client_id` and no `aud`.
+   * @default - any client
+   */
+  readonly clientIds?: readonly string[];
+  /**
+   * `JWT_TOKEN_USE`: `access`, `id` or `any`.
+   * @default - the authorizer's default (`access`)
+   */
+  readonly tokenUse?: 'access' | 'id' | 'any';
+  /**
+   * `JWT_GROUPS_CLAIM`: claim name or dotted path of groups or roles.
+   * @default - the first present of cognito:groups, groups, roles, permissions, realm_access.roles
+   */
+  readonly groupsClaim?: string;
   /**
    * Allowed JWS algorithms. HMAC algorithms are refused: their shared secret would have to be in the function's
    * environment, readable by anyone who can read the function configuration.
@@ -134,9 +164,14 @@ export class GatewardenAuthorizer extends Construct {
 
     const jwt = props.jwt;
     const environment: Record<string, string> = {
-      JWT_ISSUER: jwt.issuer,
-      JWKS_URI: jwt.jwksUri,
-      JWT_AUDIENCE: jwt.audience.join(','),
+      // A user pool id derives issuer and key set in the function; the explicit pair otherwise.
+      ...(jwt.cognitoUserPoolId
+        ? { COGNITO_USER_POOL_ID: jwt.cognitoUserPoolId }
+        : { JWT_ISSUER: jwt.issuer ?? '', JWKS_URI: jwt.jwksUri ?? '' }),
+      ...(jwt.audience?.length ? { JWT_AUDIENCE: jwt.audience.join(',') } : {}),
+      ...(jwt.clientIds?.length ? { JWT_CLIENT_IDS: jwt.clientIds.join(',') } : {}),
+      ...(jwt.tokenUse ? { JWT_TOKEN_USE: jwt.tokenUse } : {}),
+      ...(jwt.groupsClaim ? { JWT_GROUPS_CLAIM: jwt.groupsClaim } : {}),
       TRUSTED_PROXY_COUNT: String(props.trustedProxyCount ?? 0),
       GATEWARDEN_TABLE: props.table.tableName,
       GATEWARDEN_MODE: props.mode ?? 'shadow',
@@ -249,11 +284,27 @@ export function grantTableAccess(
 function validate(scope: Construct, props: GatewardenAuthorizerProps): string | undefined {
   const problems: string[] = [];
   const { jwt } = props;
-  if (!isHttps(jwt.issuer)) problems.push(`jwt.issuer must be an https URL, got "${jwt.issuer}"`);
-  if (!isHttps(jwt.jwksUri)) problems.push(`jwt.jwksUri must be an https URL, got "${jwt.jwksUri}"`);
-  if (jwt.audience.length === 0 || jwt.audience.some((a) => a.trim() === '')) {
-    problems.push('jwt.audience must list at least one non-empty audience');
+  if (jwt.cognitoUserPoolId !== undefined) {
+    if (jwt.issuer !== undefined || jwt.jwksUri !== undefined)
+      problems.push('Either provide jwt.cognitoUserPoolId or jwt.issuer and jwt.jwksUri, but not both');
+    if (
+      !Token.isUnresolved(jwt.cognitoUserPoolId) &&
+      !/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/.test(jwt.cognitoUserPoolId)
+    )
+      problems.push(`jwt.cognitoUserPoolId must look like <region>_<id>, got "${jwt.cognitoUserPoolId}"`);
+  } else {
+    // The issuer is compared as a string, never fetched: it need not be a URL. The key set is fetched: https only.
+    if (!jwt.issuer || jwt.issuer.trim() === '')
+      problems.push('jwt.issuer is required (or jwt.cognitoUserPoolId)');
+    if (!jwt.jwksUri || !isHttps(jwt.jwksUri))
+      problems.push(`jwt.jwksUri must be an https URL, got "${jwt.jwksUri ?? ''}"`);
   }
+  const audience = jwt.audience ?? [];
+  const clientIds = jwt.clientIds ?? [];
+  if (audience.some((a) => a.trim() === '') || clientIds.some((c) => c.trim() === ''))
+    problems.push('jwt.audience and jwt.clientIds must not contain empty values');
+  if (audience.length === 0 && clientIds.length === 0)
+    problems.push('jwt.audience or jwt.clientIds must list at least one value');
   const hmac = (jwt.algorithms ?? []).filter((a) => HMAC.test(a));
   if (hmac.length > 0) {
     problems.push(

@@ -11,9 +11,14 @@ export function corePropsFromConfig(
   const jwt = config.jwt;
   return {
     jwt: {
-      issuer: jwt.issuer,
+      // A user pool is passed as such: the function derives issuer and key set (COGNITO_USER_POOL_ID).
+      ...(jwt.cognitoUserPoolId
+        ? { cognitoUserPoolId: jwt.cognitoUserPoolId }
+        : { issuer: jwt.issuer, jwksUri: jwt.jwksUri }),
       audience: jwt.audience,
-      jwksUri: jwt.jwksUri,
+      ...(jwt.clientIds.length > 0 ? { clientIds: jwt.clientIds } : {}),
+      ...(jwt.tokenUse ? { tokenUse: jwt.tokenUse } : {}),
+      ...(jwt.groupsClaim ? { groupsClaim: jwt.groupsClaim } : {}),
       algorithms: jwt.algorithms,
       ...(jwt.maxTokenAgeSeconds !== undefined
         ? { maxTokenAge: Duration.seconds(jwt.maxTokenAgeSeconds) }

@@ -229,12 +229,33 @@ describe('GatewardenAuthorizer', () => {
     // Act / Assess
     expect(() =>
       authorizerStack({
-        jwt: { ...JWT, issuer: 'http://x', audience: [] },
+        jwt: { ...JWT, jwksUri: 'http://x', audience: [] },
         trustedProxyCount: 11,
         policyFile: 'p.txt',
       }),
     ).toThrow(
-      /^Auth\/Auth: jwt.issuer must be an https URL.*jwt.audience must list.*trustedProxyCount must be a whole number from 0 to 10.*policyFile must be/,
+      /^Auth\/Auth: jwt.jwksUri must be an https URL.*jwt.audience or jwt.clientIds must list.*trustedProxyCount must be a whole number from 0 to 10.*policyFile must be/,
+    );
+  });
+
+  it('Compliance: a Cognito user pool and app clients become COGNITO_USER_POOL_ID and JWT_CLIENT_IDS', () => {
+    // Act
+    const { stack } = authorizerStack({
+      jwt: { cognitoUserPoolId: 'eu-west-1_AbCdEf123', clientIds: ['1example23456789'], tokenUse: 'access' },
+    });
+    // Assess: no issuer or audience of its own; the function derives them (and Google-style issuers need no https)
+    const variables = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const env = Object.values(variables)[0]?.Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123',
+      JWT_CLIENT_IDS: '1example23456789',
+      JWT_TOKEN_USE: 'access',
+    });
+    expect(env).not.toHaveProperty('JWT_ISSUER');
+    expect(env).not.toHaveProperty('JWT_AUDIENCE');
+    expect(() => authorizerStack({ jwt: { ...JWT, issuer: 'accounts.google.com' } })).not.toThrow();
+    expect(() => authorizerStack({ jwt: { ...JWT, cognitoUserPoolId: 'eu-west-1_AbCdEf123' } })).toThrow(
+      /Either provide jwt.cognitoUserPoolId or jwt.issuer and jwt.jwksUri, but not both/,
     );
   });
 

@@ -120,16 +120,49 @@ describe('readConfig', () => {
     expect(problems.find((p) => p.startsWith('jwtAlgorithms'))).toMatch(/HS256 is not supported/);
   });
 
-  it('Noncompliance 3: a non-https issuer or JWKS URI is refused', () => {
+  it('Noncompliance 3: a non-https JWKS URI is refused; an issuer need not be a URL (Google)', () => {
     // Act
-    const problems = problemsOf({ ...ATTACH, issuer: 'http://idp.example.com/', jwksUri: 'ftp://x' });
+    const problems = problemsOf({ ...ATTACH, issuer: 'accounts.google.com', jwksUri: 'ftp://x' });
+    const google = read({ ...ATTACH, issuer: 'accounts.google.com' });
     // Assess
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^issuer: .* not an https/),
-        expect.stringMatching(/^jwksUri: /),
-      ]),
+    expect(problems).toEqual([expect.stringMatching(/^jwksUri: /)]);
+    expect(google.jwt.issuer).toBe('accounts.google.com');
+  });
+
+  it('Compliance: -c cognitoUserPoolId and -c cognitoClientIds stand in for issuer, jwksUri and audience', () => {
+    // Act
+    const config = read({
+      restApiId: 'abcde12345',
+      restApiStage: 'prod',
+      restApiMethods: 'a1b2c3:GET',
+      cognitoUserPoolId: 'eu-west-1_AbCdEf123',
+      cognitoClientIds: '1example23456789,2example23456789',
+    });
+    // Assess
+    expect(config.jwt).toMatchObject({
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+      jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json',
+      cognitoUserPoolId: 'eu-west-1_AbCdEf123',
+      clientIds: ['1example23456789', '2example23456789'],
+      audience: [],
+    });
+    expect(config.usingDemoIssuer).toBe(false);
+  });
+
+  it('Noncompliance: a malformed user pool id, or one given with an issuer, is refused', () => {
+    // Act
+    const malformed = problemsOf({
+      ...ATTACH,
+      issuer: undefined,
+      jwksUri: undefined,
+      cognitoUserPoolId: 'pool',
+    });
+    const both = problemsOf({ ...ATTACH, cognitoUserPoolId: 'eu-west-1_AbCdEf123' });
+    // Assess
+    expect(malformed).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^cognitoUserPoolId: "pool" is not/)]),
     );
+    expect(both).toEqual([expect.stringMatching(/not both/)]);
   });
 
   it('Noncompliance 4: replicas need a Region, and with a CMK a key per replica Region', () => {
@@ -180,6 +213,8 @@ describe('readConfig', () => {
         'issuer',
         'audience',
         'jwksUri',
+        'cognitoUserPoolId',
+        'cognitoClientIds',
         'mode',
         'policyFile',
         'alarmEmail',

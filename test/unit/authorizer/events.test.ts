@@ -67,12 +67,18 @@ describe('normaliseRestEvent', () => {
     });
   });
 
-  it('takes a bare TOKEN identity source as the token', () => {
-    // Act
-    const request = ok(normaliseRestEvent(loadFixture('samcli-template-rest-token-authorizer'), options));
+  it('takes a bare JWT as the token on TOKEN events, but not a bare value that is no JWT', () => {
+    // Prepare
+    const fixture = loadFixture('samcli-template-rest-token-authorizer') as Record<string, unknown>;
 
-    // Assess
-    expect(request.rawToken).toBe('incoming-client-token');
+    // Act
+    const opaque = ok(normaliseRestEvent(fixture, options));
+    const jwt = ok(normaliseRestEvent({ ...fixture, authorizationToken: 'aaa.bbb.ccc' }, options));
+
+    // Assess: the same rule as REQUEST and HTTP events (the opaque value then fails as malformed-token)
+    expect(opaque.rawToken).toBeUndefined();
+    expect(opaque.headers.authorization).toBe('incoming-client-token');
+    expect(jwt.rawToken).toBe('aaa.bbb.ccc');
   });
 
   it('reads the mTLS client certificate and its dates', () => {
@@ -167,6 +173,11 @@ describe('normaliseHttpEvent', () => {
 describe('bearerToken', () => {
   it.each([
     ['Bearer abc', 'abc'],
+    ['aaa.bbb.ccc', 'aaa.bbb.ccc'],
+    ['  aaa.bbb.  ', 'aaa.bbb.'],
+    ['Basic dXNlcjpwYXNz', undefined],
+    ['Token aaa.bbb.ccc', undefined],
+    ['abc', undefined],
     ['bEaReR abc', 'abc'],
     ['  Bearer   abc  ', 'abc'],
     ['Bearer', undefined],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { automationFingerprint } from '../../../lambdas/engine/detectors/automation';
 import { findInjections, findInjectionsIn } from '../../../lambdas/engine/detectors/malicious-input';
 import {
+  authzProbing,
   automation,
   bandFor,
   type CounterView,
@@ -36,6 +37,8 @@ const view = (over: Partial<CounterView> = {}): CounterView => ({
   clientShort: 0,
   ipFailures: 0,
   prefixFailures: 0,
+  subjectAuthzFailures: 0,
+  ipAuthzFailures: 0,
   distinctIpsForIdentity: 1,
   distinctSubjectsOnIp: 1,
   oneShotTokensOnPrefix: 0,
@@ -98,6 +101,23 @@ describe('identity signals', () => {
     expect(invalidAuth(view({ ipFailures: 50 }), features(), S)?.contribution).toBe(100);
     expect(invalidAuth(view({ ipFailures: 2 }), features(), S)).toBeUndefined();
     expect(invalidAuth(view({ prefixFailures: 200 }), features(), S)?.scope).toBe('prefix');
+  });
+
+  it('authz-probing: refusals per subject deny at the threshold; per IP they name the IP', () => {
+    // Act & Assess (defaults: 10 per subject, 20 per IP, weight 80)
+    expect(
+      authzProbing(view({ authenticated: true, subjectAuthzFailures: 10 }), features(), S),
+    ).toMatchObject({
+      contribution: 80,
+      scope: 'subject',
+    });
+    expect(
+      authzProbing(view({ authenticated: true, subjectAuthzFailures: 4 }), features(), S),
+    ).toBeUndefined();
+    expect(authzProbing(view({ authenticated: true, ipAuthzFailures: 80 }), features(), S)).toMatchObject({
+      contribution: 100,
+      scope: 'ip',
+    });
   });
 
   it('one-shot tokens per prefix', () => {

@@ -28,11 +28,23 @@ describe('loadIdentityConfig', () => {
       issuer: base.JWT_ISSUER,
       jwksUri: base.JWKS_URI,
       audiences: ['orders-api', 'admin-api'],
+      issuers: [
+        {
+          issuer: base.JWT_ISSUER,
+          jwksUri: base.JWKS_URI,
+          audiences: ['orders-api', 'admin-api'],
+          clientIds: [],
+          tokenUse: 'access',
+        },
+      ],
+      clientIds: [],
+      tokenUse: 'access',
+      groupsClaim: undefined,
       algorithms: ['RS256', 'ES256'],
       hmacSecret: undefined,
       maxTokenAgeSeconds: undefined,
       clockToleranceSeconds: 30,
-      maxTokenBytes: 8192,
+      maxTokenBytes: 10_240,
       trustedProxyCount: 0,
       mtlsAllowedSubjects: undefined,
       mtlsAllowedIssuers: undefined,
@@ -131,5 +143,116 @@ describe('loadIdentityConfig', () => {
     expect(config.primitiveAuthQueryParams).toEqual(['access_token', 'key']);
     expect(config.trustedProxyCount).toBe(2);
     expect(disabled.primitiveAuthQueryParams).toEqual([]);
+  });
+});
+
+describe('loadIdentityConfig: issuers, clients and token use (issue 15)', () => {
+  it('accepts JWT_CLIENT_IDS in place of JWT_AUDIENCE and reads JWT_TOKEN_USE and JWT_GROUPS_CLAIM', () => {
+    // Act
+    const config = loadIdentityConfig({
+      JWT_ISSUER: base.JWT_ISSUER,
+      JWKS_URI: base.JWKS_URI,
+      JWT_CLIENT_IDS: 'client-a, client-b',
+      JWT_TOKEN_USE: 'id',
+      JWT_GROUPS_CLAIM: 'realm_access.roles',
+    });
+
+    // Assess
+    expect(config.issuers).toEqual([
+      {
+        issuer: base.JWT_ISSUER,
+        jwksUri: base.JWKS_URI,
+        audiences: [],
+        clientIds: ['client-a', 'client-b'],
+        tokenUse: 'id',
+      },
+    ]);
+    expect(config.groupsClaim).toBe('realm_access.roles');
+  });
+
+  it('derives the issuer and key set of a Cognito user pool from COGNITO_USER_POOL_ID', () => {
+    // Act
+    const config = loadIdentityConfig({
+      COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123',
+      AWS_REGION: 'eu-west-1',
+      JWT_CLIENT_IDS: '1example23456789',
+    });
+
+    // Assess
+    expect(config.issuer).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123');
+    expect(config.jwksUri).toBe(
+      'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json',
+    );
+    expect(config.tokenUse).toBe('access');
+  });
+
+  it('reads JWT_ISSUERS with per-entry rules, defaults from the global variables, and non-URL issuers', () => {
+    // Act
+    const config = loadIdentityConfig({
+      JWT_AUDIENCE: 'web-client',
+      JWT_ISSUERS: JSON.stringify([
+        { issuer: 'https://accounts.google.com', jwksUri: 'https://www.googleapis.com/oauth2/v3/certs' },
+        {
+          issuer: 'accounts.google.com',
+          jwksUri: 'https://www.googleapis.com/oauth2/v3/certs',
+          tokenUse: 'id',
+        },
+        {
+          issuer: 'https://idp.test/',
+          jwksUri: 'http://127.0.0.1:9/jwks',
+          clientIds: ['m2m'],
+          audiences: [],
+        },
+      ]),
+    });
+
+    // Assess
+    expect(
+      config.issuers.map((entry) => [entry.issuer, entry.audiences, entry.clientIds, entry.tokenUse]),
+    ).toEqual([
+      ['https://accounts.google.com', ['web-client'], [], 'access'],
+      ['accounts.google.com', ['web-client'], [], 'id'],
+      ['https://idp.test/', [], ['m2m'], 'access'],
+    ]);
+  });
+
+  it.each([
+    ['JWT_ISSUERS that is not JSON', { JWT_ISSUERS: '[{', JWT_AUDIENCE: 'a' }, /^JWT_ISSUERS is not JSON/],
+    [
+      'a JWT_ISSUERS entry with an http key set on a public host',
+      { JWT_ISSUERS: '[{"issuer":"x","jwksUri":"http://idp.test/jwks"}]', JWT_AUDIENCE: 'a' },
+      /^JWT_ISSUERS \[0\]\.jwksUri: jwksUri must use https/,
+    ],
+    [
+      'a JWT_ISSUERS entry with a misspelt key',
+      { JWT_ISSUERS: '[{"issuer":"x","jwksUri":"https://idp.test/j","audience":["a"]}]', JWT_AUDIENCE: 'a' },
+      /^JWT_ISSUERS \[0\]: /,
+    ],
+    [
+      'JWT_ISSUERS beside JWT_ISSUER',
+      { ...base, JWT_ISSUERS: '[{"issuer":"x","jwksUri":"https://idp.test/j"}]' },
+      /^JWT_ISSUERS cannot be combined/,
+    ],
+    [
+      'COGNITO_USER_POOL_ID that is no pool id',
+      { COGNITO_USER_POOL_ID: 'pool', JWT_CLIENT_IDS: 'c' },
+      /^COGNITO_USER_POOL_ID is not a user pool id/,
+    ],
+    [
+      'neither JWT_AUDIENCE nor JWT_CLIENT_IDS',
+      { JWT_ISSUER: base.JWT_ISSUER, JWKS_URI: base.JWKS_URI },
+      /^JWT_AUDIENCE is required/,
+    ],
+    [
+      'an unknown JWT_TOKEN_USE',
+      { ...base, JWT_TOKEN_USE: 'refresh' },
+      /^JWT_TOKEN_USE must be access, id or any/,
+    ],
+  ])('refuses %s, naming the variable', (_name, env, pattern) => {
+    // Act
+    const problems = problemsOf(env);
+
+    // Assess
+    expect(problems.some((p) => pattern.test(p))).toBe(true);
   });
 });

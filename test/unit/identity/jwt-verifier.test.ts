@@ -82,6 +82,9 @@ describe('JwtVerifier: valid tokens', () => {
       tokenHash: tokenHash(rs),
       scope: 'orders:read',
       clientId: 'app-1',
+      issuer: issuer.issuer,
+      groups: [],
+      claims: expect.objectContaining({ sub: 'user-1', client_id: 'app-1' }),
       issuedAt: expect.any(Number),
       expiresAt: expect.any(Number),
     });

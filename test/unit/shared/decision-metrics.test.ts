@@ -48,6 +48,25 @@ function totals(
 }
 
 describe('DecisionMetrics', () => {
+  it('counts route-authorization refusals by reason (AuthzFailure)', () => {
+    // Arrange
+    const m = new DecisionMetrics();
+    m.record(record({ band: 'deny', effect: 'deny', signals: [], authzFailure: 'not-owner' }));
+    m.record(record({ band: 'deny', effect: 'deny', signals: [], authzFailure: 'not-owner' }));
+    m.record(record({ band: 'deny', effect: 'deny', signals: [], authzFailure: 'insufficient-scope' }));
+
+    // Act
+    const documents = m.drain(1_000_000, 'Gatewarden', 'gatewarden');
+
+    // Assess
+    expect(totals(documents, 'AuthzFailure', 'Reason')).toEqual(
+      new Map([
+        ['not-owner', 2],
+        ['insufficient-scope', 1],
+      ]),
+    );
+  });
+
   it('counts every decision by band, signal and auth failure, and keeps every latency value', () => {
     // Arrange
     const m = new DecisionMetrics();
