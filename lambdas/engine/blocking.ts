@@ -38,6 +38,7 @@ const NETWORK_SIGNALS: ReadonlySet<string> = new Set([
   'one-shot',
   'volume-ip',
   'volume-prefix',
+  'authz-probing',
 ]);
 
 /** What a block is for: the decision that asked for it. */

@@ -277,6 +277,8 @@ export class RiskEngine implements Decider {
     const subject = who.subject ?? '';
     const countIp = who.ip !== undefined && !this.policy.isAllowlistedIp(who.ip);
     this.local.add(keys.idKey, 'z', now);
+    // The refusal is written at once; the client's next request re-reads its item wherever it lands.
+    this.fleet.markHot(primaryKey(who).pk, now);
     if (countIp) this.local.add(keys.ipKey, 'z', now);
     const minute = Math.floor(now / 60);
     const update = (key: { pk: string; sk: string }) =>

@@ -141,7 +141,13 @@ function identityCounts(
 ): WindowCounts {
   const shared = windowCounts(item, now, w.shortSeconds, w.longSeconds);
   const mine = local.windowCounts(key, now, w.shortSeconds, w.longSeconds);
-  return mine.long.r > shared.long.r ? mine : shared;
+  const chosen = mine.long.r > shared.long.r ? mine : shared;
+  // Authorization refusals are written at once (never coalesced), so this container's own are always in the item
+  // after its next sync; until then they may be newer here.
+  return {
+    short: { ...chosen.short, z: Math.max(shared.short.z, mine.short.z) },
+    long: { ...chosen.long, z: Math.max(shared.long.z, mine.long.z) },
+  };
 }
 
 /**
