@@ -76,7 +76,7 @@ export class GatewardenStack extends Stack {
       description: 'Gatewarden demo REST API',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: config?.apiGatewayLogRole ?? true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       // With mutual TLS, the execute-api endpoint would let clients skip the certificate check.
       disableExecuteApiEndpoint: mtls,
       deployOptions: {
