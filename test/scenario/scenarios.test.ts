@@ -79,7 +79,9 @@ describe('bot scenarios on a fleet', () => {
       if (scenario.name === 'distributed-surge') assessSurge(run);
       // The write budget holds with the fleet-wide state (the bench measures it on ordinary traffic).
       expect(run.writeUnitsPerRequest).toBeLessThan(1.5);
-    });
+      // Thousands of real round trips to one JVM: 40–80 s on an idle 2-core machine, over 120 s beside other work.
+      // The test judges detection, never speed, so a slow machine must not fail it.
+    }, 600_000);
   }
 
   it('a policy in shadow mode denies nobody but reports the same bots', async () => {
