@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { SUPPORTED_ALGORITHMS } from '../lambdas/identity/config';
+import { type IssuerEntry, parseIssuerEntries, SUPPORTED_ALGORITHMS } from '../lambdas/identity/config';
 
 /**
  * Gatewarden's deployment settings, read from CDK context (`-c key=value` or `cdk.json`) and validated at synth.
@@ -64,6 +64,8 @@ export interface GatewardenConfig {
     /** Set when the issuer and key set were derived from a Cognito user pool (`-c cognitoUserPoolId=...`). */
     readonly cognitoUserPoolId?: string;
     readonly clientIds: readonly string[];
+    /** Several issuers (`-c issuers=<JSON>`, the function's `JWT_ISSUERS`); then `issuer` and `jwksUri` are empty. */
+    readonly issuers?: readonly IssuerEntry[];
     readonly tokenUse?: 'access' | 'id' | 'any';
     readonly groupsClaim?: string;
     readonly algorithms: readonly string[];
@@ -122,6 +124,9 @@ export const CONTEXT_KEYS = {
     'Amazon Cognito user pool id (`<region>_<id>`), in place of `issuer`, `jwksUri` and `audience` (the function gets `COGNITO_USER_POOL_ID`).',
   cognitoClientIds:
     'Accepted app client ids, comma-separated (`JWT_CLIENT_IDS`; Cognito access tokens carry `client_id`, no `aud`). Works with any issuer.',
+  clientIds: 'Same as `cognitoClientIds`, under a name that fits every provider (give one of the two).',
+  issuers:
+    'Several issuers (`JWT_ISSUERS`): a JSON array of `{"issuer","jwksUri","audiences"?,"clientIds"?,"tokenUse"?}`, in place of `issuer`/`jwksUri`/`cognitoUserPoolId` (Google\'s two `iss` values, Entra tenants, several user pools).',
   jwtTokenUse: '`access`, `id` or `any` (`JWT_TOKEN_USE`). Default: the authorizer default, `access`.',
   jwtGroupsClaim:
     'Claim (or dotted path) holding groups or roles (`JWT_GROUPS_CLAIM`). Default: the authorizer default.',
@@ -225,7 +230,10 @@ export function readConfig(
 
   // JWT: required when attaching to a real API; the demo stands in placeholders so `cdk synth` works bare.
   const cognitoUserPoolId = r.string('cognitoUserPoolId');
-  const clientIds = r.list('cognitoClientIds');
+  if (r.present('clientIds') && r.present('cognitoClientIds'))
+    problems.push('clientIds: give clientIds or cognitoClientIds, not both (they are the same setting)');
+  const clientIds = r.present('clientIds') ? r.list('clientIds') : r.list('cognitoClientIds');
+  const issuers = readIssuers(r, problems);
   const tokenUse = r.string('jwtTokenUse');
   const groupsClaim = r.string('jwtGroupsClaim');
   const cognito = cognitoUserPoolId ? cognitoIssuer(cognitoUserPoolId) : undefined;
@@ -233,14 +241,16 @@ export function readConfig(
   const audience = r.list('audience');
   const jwksUri = r.string('jwksUri') ?? cognito?.jwksUri;
   const usingDemoIssuer =
-    target === 'demo' && !issuer && !jwksUri && audience.length === 0 && clientIds.length === 0;
+    target === 'demo' && !issuer && !jwksUri && !r.present('issuers') && audience.length === 0 && clientIds.length === 0;
   if (cognitoUserPoolId && !cognito)
     problems.push(
       `cognitoUserPoolId: "${cognitoUserPoolId}" is not a user pool id (<region>_<id>, e.g. eu-west-1_AbCdEf123)`,
     );
   if (cognitoUserPoolId && (r.string('issuer') || r.string('jwksUri')))
     problems.push('cognitoUserPoolId: give either cognitoUserPoolId or issuer and jwksUri, not both');
-  if (!usingDemoIssuer) {
+  if (issuers && (issuer || jwksUri))
+    problems.push('issuers: give either issuers or issuer/jwksUri/cognitoUserPoolId, not both');
+  if (!usingDemoIssuer && !r.present('issuers')) {
     if (!issuer)
       problems.push(
         'issuer: required (the JWT `iss` your identity provider sets), e.g. -c issuer=https://idp.example.com/ (or -c cognitoUserPoolId=...)',
@@ -453,6 +463,7 @@ export function readConfig(
       jwksUri: usingDemoIssuer ? DEMO_JWT.jwksUri : (jwksUri ?? ''),
       ...(cognito && cognitoUserPoolId ? { cognitoUserPoolId } : {}),
       clientIds,
+      ...(issuers ? { issuers } : {}),
       ...(tokenUse ? { tokenUse: tokenUse as 'access' | 'id' | 'any' } : {}),
       ...(groupsClaim ? { groupsClaim } : {}),
       algorithms: algorithms.length > 0 ? algorithms : ['RS256', 'ES256'],
@@ -493,6 +504,34 @@ function isHttpsUrl(value: string): boolean {
   }
 }
 
+/**
+ * `-c issuers=<JSON array>` (or a list in cdk.json), read by the authorizer's own `JWT_ISSUERS` reader. Undefined
+ * when absent or invalid (the problems name it).
+ */
+function readIssuers(r: Reader, problems: string[]): readonly IssuerEntry[] | undefined {
+  if (!r.present('issuers')) return undefined;
+  const raw = r.raw('issuers');
+  let document: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      document = JSON.parse(raw);
+    } catch {
+      problems.push(
+        'issuers: is not JSON; give a JSON array, e.g. -c issuers=\'[{"issuer":"...","jwksUri":"https://..."}]\'',
+      );
+      return undefined;
+    }
+  }
+  const parsed = parseIssuerEntries(document);
+  for (const message of parsed.problems)
+    problems.push(`issuers${message.startsWith('[') ? '' : ': '}${message}`);
+  parsed.entries.forEach((entry, i) => {
+    if (!isHttpsUrl(entry.jwksUri))
+      problems.push(`issuers[${i}].jwksUri: "${entry.jwksUri}" is not an https:// URL`);
+  });
+  return parsed.problems.length === 0 ? parsed.entries : undefined;
+}
+
 /** Typed context getters; CLI values arrive as strings, cdk.json values as JSON types. */
 class Reader {
   constructor(
@@ -503,6 +542,10 @@ class Reader {
   present(key: ContextKey): boolean {
     const v = this.context(key);
     return v !== undefined && v !== null && v !== '';
+  }
+
+  raw(key: ContextKey): unknown {
+    return this.context(key);
   }
 
   string(key: ContextKey): string | undefined {

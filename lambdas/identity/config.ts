@@ -171,6 +171,40 @@ const issuersSchema = z
   .array(issuerEntrySchema)
   .check(z.minLength(1, { error: 'must list at least one issuer' }));
 
+/** One `JWT_ISSUERS` entry as written: omitted members take the single-issuer variables' values. */
+export interface IssuerEntry {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly audiences?: readonly string[];
+  readonly clientIds?: readonly string[];
+  readonly tokenUse?: TokenUse;
+}
+
+/**
+ * Reads a `JWT_ISSUERS` document (already JSON-parsed). The CDK app checks its `issuers` context with this same
+ * function, so a list the authorizer would refuse fails at synth. Problems are `[index].member: message`.
+ */
+export function parseIssuerEntries(document: unknown): {
+  entries: readonly IssuerEntry[];
+  problems: readonly string[];
+} {
+  const parsed = issuersSchema.safeParse(document);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      return where ? `${where}: ${issue.message}` : issue.message;
+    });
+    return { entries: [], problems };
+  }
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const entry of parsed.data) {
+    if (seen.has(entry.issuer)) problems.push(`lists ${entry.issuer} twice`);
+    seen.add(entry.issuer);
+  }
+  return { entries: parsed.data, problems };
+}
+
 /** Cognito user pool ids are `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
 
@@ -299,26 +333,16 @@ function resolveIssuers(value: ParsedEnv, env: Readonly<Record<string, string | 
     } catch {
       problems.push(problem('JWT_ISSUERS', 'is not JSON'));
     }
-    const parsed = issuersSchema.safeParse(document);
-    if (document !== undefined && !parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-        problems.push(problem('JWT_ISSUERS', `${where}: ${issue.message}`));
-      }
-    }
-    if (parsed.success) {
-      issuers = parsed.data.map((entry) => ({
+    if (document !== undefined) {
+      const parsed = parseIssuerEntries(document);
+      for (const message of parsed.problems) problems.push(problem('JWT_ISSUERS', message));
+      issuers = parsed.entries.map((entry) => ({
         issuer: entry.issuer,
         jwksUri: entry.jwksUri,
         audiences: entry.audiences ?? defaults.audiences,
         clientIds: entry.clientIds ?? defaults.clientIds,
         tokenUse: entry.tokenUse ?? defaults.tokenUse,
       }));
-      const seen = new Set<string>();
-      for (const entry of issuers) {
-        if (seen.has(entry.issuer)) problems.push(problem('JWT_ISSUERS', `lists ${entry.issuer} twice`));
-        seen.add(entry.issuer);
-      }
     }
   } else if (value.COGNITO_USER_POOL_ID !== undefined) {
     if (value.JWT_ISSUER)

@@ -10,6 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type IssuerEntry, parseIssuerEntries } from '../../lambdas/identity/config';
 import { isPolicyError } from '../../lambdas/policy/policy';
 import { ACTIVE_BLOCKS_INDEX } from '../../lambdas/store/table-schema';
 import { compilePolicyFile } from '../policy-file';
@@ -39,6 +40,13 @@ export interface JwtSettings {
    * @default - none
    */
   readonly cognitoUserPoolId?: string;
+  /**
+   * Several issuers at once (`JWT_ISSUERS`): Google's two `iss` values, the tenants of a multi-tenant Entra app,
+   * several user pools. The token's `iss` picks the entry; omitted members take `audience`, `clientIds` and
+   * `tokenUse`. Either this or `issuer`/`jwksUri`/`cognitoUserPoolId`.
+   * @default - one issuer, from `issuer` or `cognitoUserPoolId`
+   */
+  readonly issuers?: readonly IssuerEntry[];
   /**
    * Accepted OAuth client ids (`JWT_CLIENT_IDS`): Cognito access tokens carry `client_id` and no `aud`.
    * @default - any client
@@ -165,9 +173,7 @@ export class GatewardenAuthorizer extends Construct {
     const jwt = props.jwt;
     const environment: Record<string, string> = {
       // A user pool id derives issuer and key set in the function; the explicit pair otherwise.
-      ...(jwt.cognitoUserPoolId
-        ? { COGNITO_USER_POOL_ID: jwt.cognitoUserPoolId }
-        : { JWT_ISSUER: jwt.issuer ?? '', JWKS_URI: jwt.jwksUri ?? '' }),
+      ...issuerEnvironment(jwt),
       ...(jwt.audience?.length ? { JWT_AUDIENCE: jwt.audience.join(',') } : {}),
       ...(jwt.clientIds?.length ? { JWT_CLIENT_IDS: jwt.clientIds.join(',') } : {}),
       ...(jwt.tokenUse ? { JWT_TOKEN_USE: jwt.tokenUse } : {}),
@@ -284,7 +290,9 @@ export function grantTableAccess(
 function validate(scope: Construct, props: GatewardenAuthorizerProps): string | undefined {
   const problems: string[] = [];
   const { jwt } = props;
-  if (jwt.cognitoUserPoolId !== undefined) {
+  if (jwt.issuers !== undefined) {
+    problems.push(...issuersProblems(jwt));
+  } else if (jwt.cognitoUserPoolId !== undefined) {
     if (jwt.issuer !== undefined || jwt.jwksUri !== undefined)
       problems.push('Either provide jwt.cognitoUserPoolId or jwt.issuer and jwt.jwksUri, but not both');
     if (
@@ -303,8 +311,15 @@ function validate(scope: Construct, props: GatewardenAuthorizerProps): string | 
   const clientIds = jwt.clientIds ?? [];
   if (audience.some((a) => a.trim() === '') || clientIds.some((c) => c.trim() === ''))
     problems.push('jwt.audience and jwt.clientIds must not contain empty values');
-  if (audience.length === 0 && clientIds.length === 0)
-    problems.push('jwt.audience or jwt.clientIds must list at least one value');
+  const entries: readonly Partial<IssuerEntry>[] = jwt.issuers ?? [{}];
+  if (
+    audience.length === 0 &&
+    clientIds.length === 0 &&
+    entries.some((e) => !e.audiences?.length && !e.clientIds?.length)
+  )
+    problems.push(
+      'jwt.audience or jwt.clientIds must list at least one value (or every jwt.issuers entry its own)',
+    );
   const hmac = (jwt.algorithms ?? []).filter((a) => HMAC.test(a));
   if (hmac.length > 0) {
     problems.push(
@@ -355,4 +370,26 @@ function isHttps(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The function's issuer variables: the list, a user pool (the function derives issuer and key set), or the pair. */
+function issuerEnvironment(jwt: JwtSettings): Record<string, string> {
+  if (jwt.issuers !== undefined) return { JWT_ISSUERS: JSON.stringify(jwt.issuers) };
+  if (jwt.cognitoUserPoolId !== undefined) return { COGNITO_USER_POOL_ID: jwt.cognitoUserPoolId };
+  return { JWT_ISSUER: jwt.issuer ?? '', JWKS_URI: jwt.jwksUri ?? '' };
+}
+
+/** `jwt.issuers` checked by the authorizer's own reader (what it would refuse fails synth), key sets https only. */
+function issuersProblems(jwt: JwtSettings): string[] {
+  const problems: string[] = [];
+  if (jwt.issuer !== undefined || jwt.jwksUri !== undefined || jwt.cognitoUserPoolId !== undefined)
+    problems.push('Either provide jwt.issuers or jwt.issuer/jwt.jwksUri/jwt.cognitoUserPoolId, not both');
+  const parsed = parseIssuerEntries(jwt.issuers);
+  for (const message of parsed.problems)
+    problems.push(`jwt.issuers${message.startsWith('[') ? '' : ' '}${message}`);
+  for (const [i, entry] of parsed.entries.entries()) {
+    if (!isHttps(entry.jwksUri))
+      problems.push(`jwt.issuers[${i}].jwksUri must be an https URL, got "${entry.jwksUri}"`);
+  }
+  return problems;
 }

@@ -12,9 +12,11 @@ export function corePropsFromConfig(
   return {
     jwt: {
       // A user pool is passed as such: the function derives issuer and key set (COGNITO_USER_POOL_ID).
-      ...(jwt.cognitoUserPoolId
-        ? { cognitoUserPoolId: jwt.cognitoUserPoolId }
-        : { issuer: jwt.issuer, jwksUri: jwt.jwksUri }),
+      ...(jwt.issuers
+        ? { issuers: jwt.issuers }
+        : jwt.cognitoUserPoolId
+          ? { cognitoUserPoolId: jwt.cognitoUserPoolId }
+          : { issuer: jwt.issuer, jwksUri: jwt.jwksUri }),
       audience: jwt.audience,
       ...(jwt.clientIds.length > 0 ? { clientIds: jwt.clientIds } : {}),
       ...(jwt.tokenUse ? { tokenUse: jwt.tokenUse } : {}),

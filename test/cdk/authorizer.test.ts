@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadIdentityConfig } from '../../lambdas/identity/config';
 import { CountersTable } from '../../lib/constructs/counters-table';
 import {
   GatewardenAuthorizer,
@@ -257,6 +258,46 @@ describe('GatewardenAuthorizer', () => {
     expect(() => authorizerStack({ jwt: { ...JWT, cognitoUserPoolId: 'eu-west-1_AbCdEf123' } })).toThrow(
       /Either provide jwt.cognitoUserPoolId or jwt.issuer and jwt.jwksUri, but not both/,
     );
+  });
+
+  it('Compliance: several issuers become JWT_ISSUERS, which the authorizer reads back as its issuers', () => {
+    // Prepare: Google writes either of two `iss` values (Google Identity, "Validate an ID token"), one key set
+    const google = 'https://www.googleapis.com/oauth2/v3/certs';
+    const issuers = [
+      { issuer: 'https://accounts.google.com', jwksUri: google },
+      { issuer: 'accounts.google.com', jwksUri: google },
+    ];
+    // Act
+    const { stack } = authorizerStack({
+      jwt: { issuers, clientIds: ['1234.apps.googleusercontent.com'], tokenUse: 'id' },
+    });
+    // Assess
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const env = Object.values(functions)[0]?.Properties.Environment.Variables as Record<string, string>;
+    expect(env).not.toHaveProperty('JWT_ISSUER');
+    expect(env).not.toHaveProperty('JWKS_URI');
+    const read = loadIdentityConfig({ ...env, AWS_REGION: 'us-east-1' });
+    expect(read.issuers.map((i) => [i.issuer, i.jwksUri, i.clientIds, i.tokenUse])).toEqual([
+      ['https://accounts.google.com', google, ['1234.apps.googleusercontent.com'], 'id'],
+      ['accounts.google.com', google, ['1234.apps.googleusercontent.com'], 'id'],
+    ]);
+  });
+
+  it('Noncompliance: issuers beside an issuer, repeated, or with a non-https key set fail synth', () => {
+    // Prepare
+    const entry = { issuer: 'https://a.example/', jwksUri: 'https://a.example/keys' };
+    // Act / Assess
+    expect(() => authorizerStack({ jwt: { ...JWT, issuers: [entry] } })).toThrow(/jwt.issuers or jwt.issuer/);
+    expect(() => authorizerStack({ jwt: { audience: ['api'], issuers: [entry, entry] } })).toThrow(
+      /jwt.issuers lists https:\/\/a.example\/ twice/,
+    );
+    expect(() =>
+      authorizerStack({
+        jwt: { audience: ['api'], issuers: [{ ...entry, jwksUri: 'http://a.example/keys' }] },
+      }),
+    ).toThrow(/jwt.issuers\[0\].jwksUri: jwksUri must use https/);
+    expect(() => authorizerStack({ jwt: { issuers: [entry] } })).toThrow(/jwt.audience or jwt.clientIds/);
+    expect(() => authorizerStack({ jwt: { issuers: [{ ...entry, audiences: ['api'] }] } })).not.toThrow();
   });
 
   it('Noncompliance 3: asking a REST authorizer for an HTTP API authorizer fails', () => {

@@ -149,6 +149,61 @@ describe('readConfig', () => {
     expect(config.usingDemoIssuer).toBe(false);
   });
 
+  it('Compliance: -c issuers takes a JSON list of issuers in place of issuer and jwksUri; -c clientIds names the clients', () => {
+    // Prepare: a multi-tenant Entra app lists each tenant's exact issuers (Microsoft identity platform, "Access tokens")
+    const issuers = [
+      {
+        issuer: 'https://login.microsoftonline.com/t1/v2.0',
+        jwksUri: 'https://login.microsoftonline.com/t1/discovery/v2.0/keys',
+      },
+      {
+        issuer: 'https://sts.windows.net/t1/',
+        jwksUri: 'https://login.microsoftonline.com/t1/discovery/v2.0/keys',
+      },
+    ];
+    // Act
+    const fromCli = read({
+      ...ATTACH,
+      issuer: undefined,
+      jwksUri: undefined,
+      issuers: JSON.stringify(issuers),
+      clientIds: 'web-app',
+    });
+    const fromJson = read({ ...ATTACH, issuer: undefined, jwksUri: undefined, issuers });
+    // Assess
+    expect(fromCli.jwt.issuers).toEqual(issuers);
+    expect(fromCli.jwt.clientIds).toEqual(['web-app']);
+    expect(fromJson.jwt.issuers).toEqual(issuers);
+    expect(fromCli.usingDemoIssuer).toBe(false);
+  });
+
+  it('Noncompliance: -c issuers that is not JSON, beside an issuer, on http, or clientIds given twice', () => {
+    // Act
+    const notJson = problemsOf({ ...ATTACH, issuer: undefined, jwksUri: undefined, issuers: '[{issuer:' });
+    const beside = problemsOf({ ...ATTACH, issuers: '[{"issuer":"a","jwksUri":"https://a.example/k"}]' });
+    const http = problemsOf({
+      ...ATTACH,
+      issuer: undefined,
+      jwksUri: undefined,
+      issuers: '[{"issuer":"a","jwksUri":"http://a.example/k"}]',
+    });
+    const typo = problemsOf({
+      ...ATTACH,
+      issuer: undefined,
+      jwksUri: undefined,
+      issuers: '[{"issuer":"a","jwksUri":"https://a.example/k","audience":["x"]}]',
+    });
+    const twice = problemsOf({ ...ATTACH, clientIds: 'a', cognitoClientIds: 'b' });
+    // Assess
+    expect(notJson).toEqual([expect.stringMatching(/^issuers: is not JSON/)]);
+    expect(beside).toEqual([expect.stringMatching(/^issuers: give either issuers or issuer/)]);
+    expect(http).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^issuers(\[0\]\.jwksUri|\[0\]).*(https)/)]),
+    );
+    expect(typo).toEqual([expect.stringMatching(/^issuers\[0\]/)]);
+    expect(twice).toEqual([expect.stringMatching(/^clientIds: give clientIds or cognitoClientIds/)]);
+  });
+
   it('Noncompliance: a malformed user pool id, or one given with an issuer, is refused', () => {
     // Act
     const malformed = problemsOf({
