@@ -49,10 +49,15 @@ function queryOf(raw: string | undefined): Record<string, string> {
 
 /**
  * An authorizer request rebuilt from a log line at replayed time `timeMs`. It carries what the log recorded and
- * nothing else: the user agent (and only it, `recordedHeaders`), the query string where the format logs it, no token.
+ * nothing else: the user agent (and only it, `recordedHeaders`, when the log has that field), the query string where the format logs it, no token.
  * Without a logged path (API Gateway's CLF) the route template stands in for it.
  */
-export function requestFromLine(line: ReplayLine, timeMs: number): AuthorizerRequest {
+export function requestFromLine(
+  line: ReplayLine,
+  timeMs: number,
+  /** The log has a user-agent field (then an empty one is a client that sent none). */
+  userAgentLogged = line.userAgent !== '',
+): AuthorizerRequest {
   const method = line.httpMethod.toUpperCase();
   const route = routeOf(line);
   const template = route === '$default' ? '' : route.slice(route.indexOf(' ') + 1);
@@ -73,7 +78,7 @@ export function requestFromLine(line: ReplayLine, timeMs: number): AuthorizerReq
     userAgent: line.userAgent,
     clientCert: undefined,
     rawToken: undefined,
-    recordedHeaders: Object.keys(headers),
+    recordedHeaders: userAgentLogged ? ['user-agent'] : [],
   };
 }
 

@@ -117,11 +117,12 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
   };
   const requests: ReplayedRequest[] = [];
   const total = options.lines.length;
+  const userAgentLogged = options.lines.some((l) => l.userAgent !== '');
   for (const [i, line] of options.lines.entries()) {
     const at = line.requestTimeEpoch + options.offsetMs;
     await deliver(at);
     captured = undefined;
-    await fleet.route(at).decide(requestFromLine(line, at), authFromLine(line, at));
+    await fleet.route(at).decide(requestFromLine(line, at, userAgentLogged), authFromLine(line, at));
     if (captured) {
       const decision = toRecorded(captured, offsetS);
       requests.push({ line, decision });
