@@ -56,7 +56,7 @@ export function table(
 
 function header(s: ReplaySummary, m: ReplayMeta): string[] {
   return [
-    `Replayed ${s.requests} requests from ${m.source} (${FORMAT_NAMES[m.format]}, ${m.badLines} lines skipped), ` +
+    `Replayed ${s.requests} requests from ${m.source} (${FORMAT_NAMES[m.format]}, ${m.badLines} line(s) skipped), ` +
       `${duration(s.spanMs / 1000)} of traffic from ${new Date(s.firstAt).toISOString()}.`,
     `Policy: ${m.policySource}, decided as enforce mode would on an isolated table; fleet model: ${m.containers} container(s), seed ${m.seed}.`,
   ];

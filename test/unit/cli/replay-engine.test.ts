@@ -53,7 +53,11 @@ describe('replay: reproducible', () => {
     const second = await run(now + 3 * DAY + 5 * 3_600_000);
     // Assess
     expect(formatReplay(second)).toBe(formatReplay(first));
-    expect(renderReplayHtml(second.summary, second.meta)).toBe(renderReplayHtml(first.summary, first.meta));
+    const html = renderReplayHtml(first.summary, first.meta);
+    expect(renderReplayHtml(second.summary, second.meta)).toBe(html);
+    // Self-contained: inline SVG chart, no scripts, nothing fetched.
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     expect(formatReplay(first)).toContain('fleet model: 8 container(s), seed 3');
     expect(first.fleet.size).toBe(8);
     // Reports show recorded times, never replayed ones.
