@@ -170,6 +170,7 @@ export async function replayAccessLog(options: ReplayOptions): Promise<ReplayRes
       store,
       containers,
       seed,
+      userAgentLogged: log.capabilities.userAgent,
       offsetMs: replayOffsetMs(log.lines[0]!.requestTimeEpoch, (options.now ?? Date.now)()),
       ...(options.logDeliveryMs !== undefined ? { logDeliveryMs: options.logDeliveryMs } : {}),
       ...(options.progress ? { progress: options.progress } : {}),

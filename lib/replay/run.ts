@@ -45,6 +45,8 @@ export interface EngineRunOptions {
   readonly offsetMs: number;
   /** Delay between a request and its access-log line reaching the feedback path. @default 5000 */
   readonly logDeliveryMs?: number;
+  /** The log has a user-agent field. @default some line carries a user agent */
+  readonly userAgentLogged?: boolean;
   readonly progress?: (done: number, total: number) => void;
 }
 
@@ -117,7 +119,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
   };
   const requests: ReplayedRequest[] = [];
   const total = options.lines.length;
-  const userAgentLogged = options.lines.some((l) => l.userAgent !== '');
+  const userAgentLogged = options.userAgentLogged ?? options.lines.some((l) => l.userAgent !== '');
   for (const [i, line] of options.lines.entries()) {
     const at = line.requestTimeEpoch + options.offsetMs;
     await deliver(at);

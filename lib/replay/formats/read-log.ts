@@ -60,12 +60,16 @@ function parserFor(
   }
 }
 
+const recordsAll = (format: LogFormat): boolean => format === 'alb' || format === 'cloudfront';
+
 /** What the parsed lines actually carry (a field that is empty on every line is not in the log). */
 export function capabilitiesOf(format: LogFormat, lines: readonly ReplayLine[]): FormatCapabilities {
   const any = (f: (l: ReplayLine) => unknown) => lines.some((l) => Boolean(f(l)));
   return {
-    userAgent: any((l) => l.userAgent),
-    query: any((l) => l.query !== undefined),
+    // ALB and CloudFront always record the user agent and the query (a line without one had none); the others only
+    // when the stage's format has the field, seen as a value on some line.
+    userAgent: recordsAll(format) || any((l) => l.userAgent),
+    query: recordsAll(format) || any((l) => l.query !== undefined),
     principal: any((l) => l.principalId && l.principalId !== 'anonymous'),
     tokenHash: any((l) => l.tokenHash),
     // ALB and CloudFront record paths only; their templates are derived (`templateOf`).

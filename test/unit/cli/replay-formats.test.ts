@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { resolvePolicy } from '../../../lambdas/policy/policy';
 import { parseAlbLine } from '../../../lib/replay/formats/alb';
 import { parseApigwClfLine } from '../../../lib/replay/formats/apigw-clf';
+import { parseClfTime } from '../../../lib/replay/formats/clf-time';
 import { cloudfrontParser } from '../../../lib/replay/formats/cloudfront';
 import { FieldMapError, parseFieldMap } from '../../../lib/replay/formats/context-json';
+import { stripPort } from '../../../lib/replay/formats/fields';
 import { detectFormat, parseLog } from '../../../lib/replay/formats/read-log';
+import { approximations, notJudged } from '../../../lib/replay/not-judged';
 import { authFromLine, requestFromLine } from '../../../lib/replay/requests';
 
 /**
@@ -191,7 +195,7 @@ describe('replay input formats', () => {
     });
     expect(log.lines[0]!.userAgent).toMatch(/^Mozilla\/5\.0 \(Windows NT 10\.0; Win64; x64\)/);
     expect(log.lines[1]).toMatchObject({ ip: '192.0.2.200', status: 502, userAgent: 'curl/7.55.1' });
-    expect(log.capabilities.query).toBe(false);
+    expect(log.capabilities.query).toBe(true);
   });
 
   it('Compliance 4: CloudFront without its header lines is read in the documented field order', () => {
@@ -300,5 +304,32 @@ describe('replay input formats', () => {
     // Assess
     expect(log.lines).toHaveLength(2);
     expect(log.badLines).toBe(1);
+  });
+
+  it('Compliance 10: CLF times honour their offset; client addresses lose their port', () => {
+    expect(parseClfTime('09/Apr/2015:18:04:56 +0530')).toBe(1428582896000);
+    expect(parseClfTime('09/Apr/2015:12:34:56')).toBeNaN();
+    expect(stripPort('192.168.131.39:2817')).toBe('192.168.131.39');
+    expect(stripPort('[2001:db8::7]:443')).toBe('2001:db8::7');
+    expect(stripPort('2001:db8::7')).toBe('2001:db8::7');
+  });
+
+  it('Compliance 11: the report lists what each format cannot show', () => {
+    // Prepare
+    const policy = resolvePolicy({ routes: [{ match: 'GET /shop', browserFacing: true }] });
+    const clf = parseLog([REST_CLF, HTTP_CLF].join('\n'))!;
+    const alb = parseLog(ALB_HTTP_ENTRY)!;
+    // Act
+    const clfGaps = notJudged(clf.capabilities, policy, ['GET /shop']).join('\n');
+    const albGaps = notJudged(alb.capabilities, policy, ['GET /shop']).join('\n');
+    // Assess
+    expect(clfGaps).toMatch(/no user agent/);
+    expect(clfGaps).toMatch(/no query string/);
+    expect(clfGaps).toMatch(/only the route template/);
+    expect(clfGaps).toMatch(/every caller replays as anonymous/);
+    expect(albGaps).not.toMatch(/no query string/);
+    expect(albGaps).toMatch(/header fingerprints .* on 1 browser-facing route/);
+    expect(approximations(alb.capabilities)).toHaveLength(1);
+    expect(approximations(clf.capabilities)).toHaveLength(0);
   });
 });
