@@ -1,11 +1,20 @@
 import { chartLegend, decisionsChart, escapeHtml, REPORT_CSS, type SeriesLabels } from '../local/report';
 import type { TimelinePoint } from '../local/simulator';
-import { duration, offset, pct, type ReplayMeta } from './report-text';
+import {
+  blockRows,
+  causeRows,
+  clientRows,
+  duration,
+  pct,
+  type ReplayMeta,
+  type Rows,
+  routeRows,
+} from './report-text';
 import type { ReplaySummary } from './summary';
 
 const UNLABELLED: SeriesLabels = { humanAllowed: 'requests served', humanDenied: 'requests refused' };
 
-function htmlTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+function htmlTable({ headers, rows }: Rows): string {
   if (rows.length === 0) return '<p class="notes">none</p>';
   const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
@@ -66,47 +75,13 @@ ${REPORT_CSS}</style></head><body>
 ${cards(s)}
 <section class="panel"><h2>Decisions over time</h2><p class="desc">Requests per time slice of the recorded clock, by what enforce mode would have answered.</p>${chart(s)}</section>
 <h2>Refused, by cause</h2>
-${htmlTable(
-  ['refused by', 'requests', 'IPs', 'subjects', 'humans', 'bots'],
-  s.byCause.map((c) => [
-    c.cause,
-    String(c.requests),
-    String(c.ips),
-    String(c.subjects),
-    String(c.humanRequests),
-    String(c.botRequests),
-  ]),
-)}
+${htmlTable(causeRows(s))}
 <h2>By route</h2>
-${htmlTable(
-  ['route', 'requests', 'refused', 'IPs', 'subjects'],
-  s.byRoute.map((r) => [r.route, String(r.total), String(r.requests), String(r.ips), String(r.subjects)]),
-)}
+${htmlTable(routeRows(s))}
 <h2>Blocked clients</h2>
-${htmlTable(
-  ['client', 'blocks', 'blocked for', 'first at', 'requests refused', 'label', 'why'],
-  s.blockedClients.map((b) => [
-    `${b.scope} ${b.value}`,
-    String(b.blocks),
-    duration(b.blockedSeconds),
-    offset(b.firstAt - s.firstAt),
-    String(b.refusedRequests),
-    b.label || '-',
-    b.reasons.join('; '),
-  ]),
-)}
+${htmlTable(blockRows(s))}
 <h2>Most refused clients</h2>
-${htmlTable(
-  ['client', 'refused', 'of', 'label', 'first at', 'refused by'],
-  s.topClients.map((c) => [
-    c.client,
-    String(c.refused),
-    String(c.requests),
-    c.label || '-',
-    offset(c.firstRefusedAt),
-    c.causes.join(', '),
-  ]),
-)}
+${htmlTable(clientRows(s))}
 ${caveats.length > 0 ? `<h2>What this replay could not see</h2><ul>${caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;

@@ -54,6 +54,70 @@ export function table(
   return [line(headers), ...rows.map(line)];
 }
 
+/** A table's headers and rows, shared by the text and the HTML report. */
+export interface Rows {
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+/** Refused requests per cause; the humans/bots columns only when lines are labelled. */
+export function causeRows(s: ReplaySummary, labelled = true): Rows {
+  return {
+    headers: ['refused by', 'requests', 'IPs', 'subjects', ...(labelled ? ['humans', 'bots'] : [])],
+    rows: s.byCause.map((c) => [
+      c.cause,
+      String(c.requests),
+      String(c.ips),
+      String(c.subjects),
+      ...(labelled ? [String(c.humanRequests), String(c.botRequests)] : []),
+    ]),
+  };
+}
+
+export function routeRows(s: ReplaySummary): Rows {
+  return {
+    headers: ['route', 'requests', 'refused', 'IPs', 'subjects'],
+    rows: s.byRoute.map((r) => [
+      r.route,
+      String(r.total),
+      String(r.requests),
+      String(r.ips),
+      String(r.subjects),
+    ]),
+  };
+}
+
+export function blockRows(s: ReplaySummary): Rows {
+  return {
+    headers: ['client', 'blocks', 'blocked for', 'first at', 'refused', 'label', 'why'],
+    rows: s.blockedClients.map((b) => [
+      `${b.scope} ${b.value}`,
+      String(b.blocks),
+      duration(b.blockedSeconds),
+      offset(b.firstAt - s.firstAt),
+      String(b.refusedRequests),
+      b.label || '-',
+      b.reasons.join('; '),
+    ]),
+  };
+}
+
+export function clientRows(s: ReplaySummary): Rows {
+  return {
+    headers: ['client', 'refused', 'of', 'label', 'first at', 'refused by'],
+    rows: s.topClients.map((c) => [
+      c.client,
+      String(c.refused),
+      String(c.requests),
+      c.label || '-',
+      offset(c.firstRefusedAt),
+      c.causes.join(', '),
+    ]),
+  };
+}
+
+const textTable = (t: Rows): string[] => table(t.headers, t.rows);
+
 function header(s: ReplaySummary, m: ReplayMeta): string[] {
   return [
     `Replayed ${s.requests} requests from ${m.source} (${FORMAT_NAMES[m.format]}, ${m.badLines} line(s) skipped), ` +
@@ -76,26 +140,7 @@ function refusedLines(s: ReplaySummary): string[] {
     `Would have refused ${r.requests} of ${s.requests} requests (${pct(r.requests, s.requests)}), from ${r.ips} IP(s) and ${r.subjects} subject(s).`,
   ];
   if (s.byCause.length === 0) return out;
-  const labelled = s.humans.requests + s.bots.requests > 0;
-  const cols = ['refused by', 'requests', 'IPs', 'subjects', ...(labelled ? ['humans', 'bots'] : [])];
-  out.push(
-    ...table(
-      cols,
-      s.byCause.map((c) => [
-        c.cause,
-        String(c.requests),
-        String(c.ips),
-        String(c.subjects),
-        ...(labelled ? [String(c.humanRequests), String(c.botRequests)] : []),
-      ]),
-    ),
-  );
-  out.push(
-    ...table(
-      ['route', 'requests', 'refused', 'IPs', 'subjects'],
-      s.byRoute.map((r) => [r.route, String(r.total), String(r.requests), String(r.ips), String(r.subjects)]),
-    ),
-  );
+  out.push(...textTable(causeRows(s, s.humans.requests + s.bots.requests > 0)), ...textTable(routeRows(s)));
   if (s.unseenBlockRequests > 0) {
     out.push(
       `  (${s.unseenBlockRequests} request(s) under a block reached a container that had not read it yet; counted as refused)`,
@@ -111,18 +156,7 @@ function blockLines(s: ReplaySummary): string[] {
   const scopes = [...byScope.entries()].map(([scope, n]) => `${n} ${scope}`).join(', ');
   return [
     `Would have blocked ${s.blockedClients.length} distinct client(s) (${scopes}):`,
-    ...table(
-      ['client', 'blocks', 'blocked for', 'first at', 'refused', 'label', 'why'],
-      s.blockedClients.map((b) => [
-        `${b.scope} ${b.value}`,
-        String(b.blocks),
-        duration(b.blockedSeconds),
-        offset(b.firstAt - s.firstAt),
-        String(b.refusedRequests),
-        b.label || '-',
-        b.reasons.join('; '),
-      ]),
-    ),
+    ...textTable(blockRows(s)),
   ];
 }
 
@@ -144,20 +178,7 @@ function labelLines(s: ReplaySummary): string[] {
 
 function topClientLines(s: ReplaySummary): string[] {
   if (s.topClients.length === 0) return [];
-  return [
-    'Most refused clients:',
-    ...table(
-      ['client', 'refused', 'of', 'label', 'first at', 'refused by'],
-      s.topClients.map((c) => [
-        c.client,
-        String(c.refused),
-        String(c.requests),
-        c.label || '-',
-        offset(c.firstRefusedAt),
-        c.causes.join(', '),
-      ]),
-    ),
-  ];
+  return ['Most refused clients:', ...textTable(clientRows(s))];
 }
 
 /** The replay's report as text: the same summary always prints the same bytes. */

@@ -27,6 +27,3 @@ export interface FormatCapabilities {
   /** The concrete path (API Gateway's CLF records only the route template). */
   readonly path: boolean;
 }
-
-/** A line parser: undefined when the text is not a line of this format. */
-export type LineParser = (text: string) => ReplayLine | undefined;
