@@ -287,7 +287,9 @@ program
         ...(opts.inMemory ? { inMemory: true } : {}),
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
         progress: (done, total) => {
-          if (total >= 2000) process.stderr.write(`replayed ${done}/${total}\r`);
+          // On a terminal only, and wiped at the end: the report itself stays clean when piped.
+          if (total < 2000 || !process.stderr.isTTY) return;
+          process.stderr.write(done < total ? `replayed ${done}/${total}\r` : `${' '.repeat(40)}\r`);
         },
       });
       console.log(formatReplay(result));
