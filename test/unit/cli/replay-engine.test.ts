@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -174,6 +174,34 @@ describe('replay: the engine on what the log carries', () => {
 });
 
 describe('replay: command', () => {
+  it('under the default policy (protected routes), anonymous requests are refused as 401s and counted', async () => {
+    // Prepare: a stage's console-format JSON log (no principal), two people browsing
+    const file = join(tmpdir(), `gw-replay-anon-${process.pid}.log`);
+    const html = join(tmpdir(), `gw-replay-anon-${process.pid}.html`);
+    const t0 = Date.UTC(2024, 5, 17, 12, 0, 0);
+    const lines = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({
+        requestId: `r${i}`,
+        ip: i % 2 === 0 ? '198.51.100.1' : '198.51.100.2',
+        requestTime: new Date(t0 + i * 5000).toISOString(),
+        httpMethod: 'GET',
+        routeKey: 'GET /items/{id}',
+        path: `/items/${i}`,
+        status: '200',
+        label: 'human',
+      }),
+    );
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // Act
+    const result = await replayAccessLog({ file, inMemory: true, htmlPath: html });
+    // Assess
+    expect(result.meta.format).toBe('apigw-json');
+    expect(result.summary.refused).toMatchObject({ requests: 20, ips: 2, humanRequests: 20 });
+    expect(result.summary.byCause.map((c) => c.cause)).toEqual(['401 missing credentials']);
+    expect(formatReplay(result)).toContain('humans 20 of 20 requests refused (2 of 2 people)');
+    expect(readFileSync(html, 'utf8')).toContain('401 missing credentials');
+  });
+
   it('refuses an unrecognised file with the way out', async () => {
     // Prepare
     const file = join(tmpdir(), `gw-replay-${process.pid}.log`);
