@@ -14,9 +14,10 @@ import {
   unblockClient,
   validatePolicyFile,
 } from '../lib/cli/operator';
-import { formatReplay, replayAccessLog } from '../lib/cli/replay';
+import { DEFAULT_REPLAY_CONTAINERS, formatReplay, replayAccessLog } from '../lib/cli/replay';
 import { selectScenarios } from '../lib/cli/simulate';
 import { formatTokenReport, inspectPolicy, inspectToken } from '../lib/cli/token-inspect';
+import { LOG_FORMATS, type LogFormat } from '../lib/replay/formats/types';
 
 const number = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -230,29 +231,71 @@ program
 program
   .command('replay')
   .description(
-    'run recorded access logs through the engine in shadow mode on an isolated table (never the live one) and report what would have been blocked',
+    'run a recorded access log through a modelled authorizer fleet on an isolated table (never the live one) and report what enforce mode would have refused and blocked',
   )
-  .argument('<access-log.jsonl>', 'one JSON access-log line per line (the project format)')
+  .argument(
+    '<access-log>',
+    'Gatewarden JSON, API Gateway $context JSON or CLF, ALB or CloudFront standard log (detected per file)',
+  )
   .option('--policy <file>', 'policy to evaluate (default: the built-in defaults)')
+  .addOption(
+    new Option('--format <format>', 'force the log format instead of detecting it').choices([...LOG_FORMATS]),
+  )
+  .option(
+    '--map <fields>',
+    'where $context JSON keeps each field, e.g. requestTime=ts,ip=identity.sourceIp,route=routeKey (fields: requestTime, ip, httpMethod, route, path, status, userAgent, principalId, requestId, tokenHash, label)',
+  )
+  .option(
+    '--containers <k>',
+    'authorizer containers to model',
+    number('--containers', 1, 1000),
+    DEFAULT_REPLAY_CONTAINERS,
+  )
+  .option('--seed <n>', 'seed of the fleet routing (runs are reproducible)', number('--seed', 0, 2 ** 31), 1)
+  .option('--html <file>', 'also write a self-contained HTML report here')
+  .option('--in-memory', 'count in memory instead of DynamoDB Local (same semantics, faster on big logs)')
   .option(
     '--endpoint <url>',
     'create the isolated table on this DynamoDB Local instead of starting a private one',
   )
   .addHelpText(
     'after',
-    '\nExample:\n  gatewarden replay access-2024-06-01.jsonl --policy candidate-policy.yaml',
+    '\nExamples:\n  gatewarden replay access-2024-06-01.jsonl --policy candidate-policy.yaml --html replay.html\n  gatewarden replay alb.log --containers 4 --seed 2\n  gatewarden replay stage.log --map requestTime=ts,ip=client,route=routeKey',
   )
-  .action(async (file: string, opts: { policy?: string; endpoint?: string }) => {
-    const result = await replayAccessLog({
-      file,
-      policyFile: opts.policy,
-      endpoint: opts.endpoint,
-      progress: (done, total) => {
-        if (total >= 2000) process.stderr.write(`replayed ${done}/${total}\r`);
+  .action(
+    async (
+      file: string,
+      opts: {
+        policy?: string;
+        format?: LogFormat;
+        map?: string;
+        containers: number;
+        seed: number;
+        html?: string;
+        inMemory?: boolean;
+        endpoint?: string;
       },
-    });
-    console.log(formatReplay(result, file, opts.policy ?? 'built-in defaults'));
-  });
+    ) => {
+      const result = await replayAccessLog({
+        file,
+        ...(opts.policy ? { policyFile: opts.policy } : {}),
+        ...(opts.format ? { format: opts.format } : {}),
+        ...(opts.map ? { map: opts.map } : {}),
+        containers: opts.containers,
+        seed: opts.seed,
+        ...(opts.html ? { htmlPath: opts.html } : {}),
+        ...(opts.inMemory ? { inMemory: true } : {}),
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        progress: (done, total) => {
+          // On a terminal only, and wiped at the end: the report itself stays clean when piped.
+          if (total < 2000 || !process.stderr.isTTY) return;
+          process.stderr.write(done < total ? `replayed ${done}/${total}\r` : `${' '.repeat(40)}\r`);
+        },
+      });
+      console.log(formatReplay(result));
+      if (opts.html) console.log(`HTML report: ${opts.html}`);
+    },
+  );
 
 program.parseAsync().then(
   () => process.exit(0),

@@ -45,6 +45,11 @@ export interface AuthorizerRequest {
   readonly clientCert: ClientCertificate | undefined;
   /** The bearer token as presented (never log it; use its hash). */
   readonly rawToken: string | undefined;
+  /**
+   * Set only by replay, whose requests are rebuilt from access logs: the header names the log recorded (at most the
+   * user agent). Fingerprints that need other headers are not judged on such a request. Undefined: a live request.
+   */
+  readonly recordedHeaders?: readonly string[];
 }
 
 /** A verified caller. */

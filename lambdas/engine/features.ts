@@ -69,6 +69,18 @@ export function numericIds(request: AuthorizerRequest): number[] {
   return ids;
 }
 
+/**
+ * Scanners (sqlmap, nikto, …) on every route; other automation only where browsers are expected. A replayed request
+ * (`recordedHeaders`) is judged on the headers its log recorded: without a user agent not at all, and with one only on
+ * what the user agent shows (the absent Accept headers were not logged, not missing).
+ */
+function automationOf(request: AuthorizerRequest, browserFacing: boolean): RequestSignals['automation'] {
+  const recorded = request.recordedHeaders;
+  if (recorded && !recorded.includes('user-agent')) return undefined;
+  if (!browserFacing) return scannerFingerprint(request.headers);
+  return automationFingerprint(request.headers, { userAgentOnly: recorded !== undefined });
+}
+
 /** The request's own features: method, injection syntax, ids, automation fingerprint, journey rules, client class. */
 export function requestSignals(
   request: AuthorizerRequest,
@@ -86,10 +98,7 @@ export function requestSignals(
     // Each part judged in its context: a header as a header, a query value as a value.
     injections: findInjectionsIn(requestParts(request, policy.inspectHeaders)),
     ids: numericIds(request),
-    // Scanners (sqlmap, nikto, …) on every route; other automation only where browsers are expected.
-    automation: settings.browserFacing
-      ? automationFingerprint(request.headers)
-      : scannerFingerprint(request.headers),
+    automation: automationOf(request, settings.browserFacing),
     journeyMarks: policy.journeys
       .filter((j) => routeMatches(j.after, request.route))
       .map((j) => journeyMark(j.afterPattern)),

@@ -42,7 +42,7 @@ export function formatReportTable(rows: readonly ReportRow[]): string {
   ].join('\n');
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const SERIES = [
@@ -52,6 +52,18 @@ const SERIES = [
   { key: 'humanDenied', label: 'humans denied (false positives)', color: '#d62f2f' },
 ] as const;
 type SeriesKey = (typeof SERIES)[number]['key'];
+/** Other names for the chart's series (replay of an unlabelled log: every request is in the "human" series). */
+export type SeriesLabels = Partial<Record<SeriesKey, string>>;
+
+/** The chart's legend as HTML. */
+export function chartLegend(labels: SeriesLabels = {}, keys?: readonly SeriesKey[]): string {
+  return SERIES.filter((s) => !keys || keys.includes(s.key))
+    .map(
+      (s) =>
+        `<span class="key"><i style="background:${s.color}"></i>${escapeHtml(labels[s.key] ?? s.label)}</span>`,
+    )
+    .join('');
+}
 
 function formatTime(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -59,7 +71,12 @@ function formatTime(ms: number): string {
 }
 
 /** Stacked bars of decisions per time bucket, as an SVG string. */
-export function decisionsChart(timeline: readonly TimelinePoint[], width = 620, height = 170): string {
+export function decisionsChart(
+  timeline: readonly TimelinePoint[],
+  width = 620,
+  height = 170,
+  labels: SeriesLabels = {},
+): string {
   const buckets = 60;
   const end = Math.max(1, ...timeline.map((p) => p.at));
   const size = end / buckets;
@@ -97,7 +114,7 @@ export function decisionsChart(timeline: readonly TimelinePoint[], width = 620, 
       const h = (n / max) * plotH;
       y -= h;
       parts.push(
-        `<rect x="${(left + i * barW + 0.5).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${s.color}"><title>${formatTime(i * size)}–${formatTime((i + 1) * size)}: ${n} ${s.label}</title></rect>`,
+        `<rect x="${(left + i * barW + 0.5).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${s.color}"><title>${formatTime(i * size)}–${formatTime((i + 1) * size)}: ${n} ${escapeHtml(labels[s.key] ?? s.label)}</title></rect>`,
       );
     }
   });
@@ -108,6 +125,19 @@ export function decisionsChart(timeline: readonly TimelinePoint[], width = 620, 
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="decisions over time">${parts.join('')}</svg>`;
 }
+
+/** The reports' stylesheet (inline: the pages are self-contained). */
+export const REPORT_CSS = `body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#222;background:#fafafa}
+h1{margin:0 0 4px}h2{margin:0;font-size:16px}.desc{margin:2px 0;color:#555}.notes{color:#666;margin:0 0 12px}
+.summary{display:flex;gap:16px;margin:12px 0}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 16px}
+.card b{display:block;font-size:24px}.ok{color:#1d7a40}.warn{color:#b06d00}.bad{color:#c21d1d}
+table{border-collapse:collapse;background:#fff;margin:8px 0 16px}th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}
+th:first-child,td:first-child{text-align:left}tr.hurt td{background:#fdecec}
+.legend{margin:8px 0}.key{margin-right:18px;white-space:nowrap}.key i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(640px,1fr));gap:12px}
+.panel{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}.panel p{margin:4px 0}
+.ax{font-size:10px;fill:#666}
+`;
 
 /** Options of {@link renderReportHtml}. */
 export interface HtmlReportOptions {
@@ -133,9 +163,7 @@ export function renderReportHtml(rows: readonly ReportRow[], options: HtmlReport
         `<tr${rows[i]!.humanDenied > 0 ? ' class="hurt"' : ''}>${headers.map((h) => `<td>${escapeHtml(c[h]!)}</td>`).join('')}</tr>`,
     )
     .join('')}</tbody></table>`;
-  const legend = SERIES.map(
-    (s) => `<span class="key"><i style="background:${s.color}"></i>${escapeHtml(s.label)}</span>`,
-  ).join('');
+  const legend = chartLegend();
   const panels = rows
     .map((r) => {
       const verdict =
@@ -153,17 +181,7 @@ export function renderReportHtml(rows: readonly ReportRow[], options: HtmlReport
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#222;background:#fafafa}
-h1{margin:0 0 4px}h2{margin:0;font-size:16px}.desc{margin:2px 0;color:#555}.notes{color:#666;margin:0 0 12px}
-.summary{display:flex;gap:16px;margin:12px 0}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 16px}
-.card b{display:block;font-size:24px}.ok{color:#1d7a40}.warn{color:#b06d00}.bad{color:#c21d1d}
-table{border-collapse:collapse;background:#fff;margin:8px 0 16px}th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}
-th:first-child,td:first-child{text-align:left}tr.hurt td{background:#fdecec}
-.legend{margin:8px 0}.key{margin-right:18px;white-space:nowrap}.key i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(640px,1fr));gap:12px}
-.panel{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}.panel p{margin:4px 0}
-.ax{font-size:10px;fill:#666}
-</style></head><body>
+${REPORT_CSS}</style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p class="notes">${[`generated ${(options.generatedAt ?? new Date()).toISOString()}`, ...(options.notes ?? [])].map(escapeHtml).join(' · ')}</p>
 <div class="summary">

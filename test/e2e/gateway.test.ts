@@ -160,16 +160,16 @@ describe('gatewarden replay', () => {
       endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
     });
     // Assess
-    const text = formatReplay(result, 'recorded-access-log.jsonl', 'demo-policy.json');
+    const text = formatReplay(result);
     console.log(`[replay]\n${text}`);
-    expect(result.lines).toBe(302);
-    expect(result.badLines).toBe(1);
-    expect(result.blocks.every((b) => b.simulated)).toBe(true);
+    const s = result.summary;
+    expect(s.requests).toBe(302);
+    expect(result.meta.badLines).toBe(1);
     expect(result.blocks.map((b) => `${b.scope} ${b.value}`)).toContain('ip 203.0.113.45');
-    expect(result.labelled.botDenied / result.labelled.bot).toBeGreaterThan(0.5);
+    expect(s.bots.refused / s.bots.requests).toBeGreaterThan(0.5);
     // The person retrying a forgotten password 12 times is reported, not silently counted as a bot.
-    expect(result.humansHit.map((h) => h.who)).toContain('198.51.100.50');
-    expect(result.humansHit.map((h) => h.who)).not.toContain('user-0');
+    expect(s.humansHit.map((h) => h.client)).toContain('198.51.100.50');
+    expect(s.humansHit.map((h) => h.client)).not.toContain('user-0');
     expect(text).toContain('human 198.51.100.50');
   });
 

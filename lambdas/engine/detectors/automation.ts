@@ -32,9 +32,13 @@ export function scannerFingerprint(headers: Readonly<Record<string, string>>): A
     : undefined;
 }
 
-/** Judges a request's headers for automation. Header names must be lower-case. */
+/**
+ * Judges a request's headers for automation. Header names must be lower-case. `userAgentOnly`: only the user agent is
+ * known (a request rebuilt from an access log), so the header-set checks are skipped.
+ */
 export function automationFingerprint(
   headers: Readonly<Record<string, string>>,
+  { userAgentOnly = false }: { readonly userAgentOnly?: boolean } = {},
 ): AutomationFinding | undefined {
   const ua = headers['user-agent'] ?? '';
   if (ua.trim() === '') return { strength: 1, reason: 'no user agent' };
@@ -44,6 +48,7 @@ export function automationFingerprint(
   if (tool) return { strength: 1, reason: `tool user agent: ${tool[0].toLowerCase()}` };
   const claimsBrowser = /mozilla\/5\.0/i.test(ua);
   if (!claimsBrowser) return { strength: 0.6, reason: 'non-browser user agent' };
+  if (userAgentOnly) return undefined;
   // Browsers always send Accept and Accept-Language; modern Chromium also sends sec-fetch-* headers.
   const missing = ['accept', 'accept-language'].filter((h) => !headers[h]);
   if (missing.length === 2) return { strength: 1, reason: 'browser user agent without accept headers' };
