@@ -241,7 +241,12 @@ export function readConfig(
   const audience = r.list('audience');
   const jwksUri = r.string('jwksUri') ?? cognito?.jwksUri;
   const usingDemoIssuer =
-    target === 'demo' && !issuer && !jwksUri && !r.present('issuers') && audience.length === 0 && clientIds.length === 0;
+    target === 'demo' &&
+    !issuer &&
+    !jwksUri &&
+    !r.present('issuers') &&
+    audience.length === 0 &&
+    clientIds.length === 0;
   if (cognitoUserPoolId && !cognito)
     problems.push(
       `cognitoUserPoolId: "${cognitoUserPoolId}" is not a user pool id (<region>_<id>, e.g. eu-west-1_AbCdEf123)`,
