@@ -25,6 +25,9 @@ export interface RegionLayout {
 /** A Region name as AWS spells them (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`). */
 export const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 
+/** Most Regions a table may list: a round trip reads up to 4 keys in every Region with one BatchGetItem (≤ 100 keys). */
+export const MAX_REGIONS = 25;
+
 /** Thrown for a Region list that cannot be used; the message names the variable and the fix. */
 export class RegionConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -50,6 +53,10 @@ export function regionLayout(list: string | undefined, own: string | undefined):
     );
   if (new Set(all).size !== all.length)
     throw new RegionConfigError(`GATEWARDEN_REGIONS lists a Region twice: ${all.join(',')}`);
+  if (all.length > MAX_REGIONS)
+    throw new RegionConfigError(
+      `GATEWARDEN_REGIONS lists ${all.length} Regions; at most ${MAX_REGIONS} (a round trip reads 4 keys per Region in one BatchGetItem of at most 100)`,
+    );
   if (all.length < 2) return undefined;
   if (!own)
     throw new RegionConfigError(

@@ -21,6 +21,11 @@ describe('Region layout', () => {
     expect(regionLayout('', undefined)).toBeUndefined();
     expect(regionLayout('us-east-1', 'eu-west-1')).toBeUndefined();
   });
+
+  it('refuses more Regions than one batch read can cover', () => {
+    const many = Array.from({ length: 26 }, (_, i) => `us-${String.fromCharCode(97 + i)}east-1`).join(',');
+    expect(() => regionLayout(many, 'us-aeast-1')).toThrow(/GATEWARDEN_REGIONS lists 26 Regions; at most 25/);
+  });
 });
 
 describe("merging the Regions' copies of an item", () => {
