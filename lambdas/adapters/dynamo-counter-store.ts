@@ -11,14 +11,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CounterUpdate, Item } from '../engine/counter-layout';
 import { type CounterStore, StoreUnavailableError } from '../engine/ports';
 import { ownRegionUpdate, planRegionalExchange } from '../store/regional-exchange';
-import { type RegionLayout, regionalKey } from '../store/regions';
+import { blockFlagKey, blockFlagKeys, type RegionLayout } from '../store/regions';
 import {
   type BlockRecord,
   type BlockScope,
   blockKey,
   blockRecordItem,
-  counterKey,
-  counterScopeForBlock,
   offencesKey,
   TTL_ATTRIBUTE,
 } from '../store/table-schema';
@@ -273,8 +271,7 @@ export class DynamoCounterStore implements CounterStore {
       if (!record.simulated) {
         // The flag the request path reads in the same round trip that counts (no extra read per request). With
         // several Regions it goes on this Region's copy: readers in every Region merge the copies, so it reaches them.
-        const logical = counterKey(counterScopeForBlock(record.scope), record.value);
-        const key = this.regions ? regionalKey(logical, this.regions.own) : logical;
+        const key = blockFlagKey(this.regions, record.scope, record.value);
         writes.push(
           this.client.send(
             new UpdateItemCommand({
@@ -297,19 +294,13 @@ export class DynamoCounterStore implements CounterStore {
     }
   }
 
-  /** Every copy of the counter item that may carry a block's flag (one per Region). */
-  private flagKeys(scope: BlockScope, value: string): { pk: string; sk: string }[] {
-    const logical = counterKey(counterScopeForBlock(scope), value);
-    return this.regions ? this.regions.all.map((r) => regionalKey(logical, r)) : [logical];
-  }
-
   async deleteBlock(scope: BlockScope, value: string, resetEscalation: boolean): Promise<void> {
     try {
       await this.client.send(
         new DeleteItemCommand({ TableName: this.table, Key: marshall(blockKey(scope, value)) }),
       );
       await Promise.all(
-        this.flagKeys(scope, value).map((key) =>
+        blockFlagKeys(this.regions, scope, value).map((key) =>
           this.client
             .send(
               new UpdateItemCommand({

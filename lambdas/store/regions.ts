@@ -12,7 +12,7 @@
  * Block records and offence histories are not Region-qualified: a block must reach every Region as one record.
  * No SDK imports: plain data, shared by the adapters and the in-memory store.
  */
-import { isBlockPk } from './table-schema';
+import { type BlockScope, counterKey, counterScopeForBlock, isBlockPk } from './table-schema';
 
 /** The Regions of the table and the one this process writes in. */
 export interface RegionLayout {
@@ -72,4 +72,27 @@ export function regionLayout(list: string | undefined, own: string | undefined):
 /** The key of Region `region`'s copy of a counter item; block records and offences keep their key. */
 export function regionalKey(key: { pk: string; sk: string }, region: string): { pk: string; sk: string } {
   return isBlockPk(key.pk) ? key : { pk: `${key.pk}@${region}`, sk: key.sk };
+}
+
+/**
+ * The counter item a new block's flag goes on: this Region's copy (readers in every Region merge the copies, so the
+ * flag reaches them with replication), or the one shared item.
+ */
+export function blockFlagKey(
+  layout: RegionLayout | undefined,
+  scope: BlockScope,
+  value: string,
+): { pk: string; sk: string } {
+  const logical = counterKey(counterScopeForBlock(scope), value);
+  return layout ? regionalKey(logical, layout.own) : logical;
+}
+
+/** Every counter item that may carry a block's flag: each Region's copy, or the one shared item. */
+export function blockFlagKeys(
+  layout: RegionLayout | undefined,
+  scope: BlockScope,
+  value: string,
+): { pk: string; sk: string }[] {
+  const logical = counterKey(counterScopeForBlock(scope), value);
+  return layout ? layout.all.map((r) => regionalKey(logical, r)) : [logical];
 }

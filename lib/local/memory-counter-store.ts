@@ -1,14 +1,12 @@
 import type { CounterUpdate, Item } from '../../lambdas/engine/counter-layout';
 import { type CounterStore, StoreUnavailableError } from '../../lambdas/engine/ports';
 import { ownRegionUpdate, planRegionalExchange } from '../../lambdas/store/regional-exchange';
-import { type RegionLayout, regionalKey } from '../../lambdas/store/regions';
+import { blockFlagKey, blockFlagKeys, type RegionLayout } from '../../lambdas/store/regions';
 import {
   type BlockRecord,
   type BlockScope,
   blockKey,
   blockRecordItem,
-  counterKey,
-  counterScopeForBlock,
   offencesKey,
   TTL_ATTRIBUTE,
 } from '../../lambdas/store/table-schema';
@@ -103,8 +101,7 @@ export class MemoryCounterStore implements CounterStore {
     const k = blockKey(record.scope, record.value);
     this.items.set(`${k.pk}|${k.sk}`, blockRecordItem(record));
     if (!record.simulated) {
-      const logical = counterKey(counterScopeForBlock(record.scope), record.value);
-      const c = this.regions ? regionalKey(logical, this.regions.own) : logical;
+      const c = blockFlagKey(this.regions, record.scope, record.value);
       const key = `${c.pk}|${c.sk}`;
       this.items.set(key, {
         ...(this.items.get(key) ?? c),
@@ -118,8 +115,7 @@ export class MemoryCounterStore implements CounterStore {
     this.check();
     const k = blockKey(scope, value);
     this.items.delete(`${k.pk}|${k.sk}`);
-    const logical = counterKey(counterScopeForBlock(scope), value);
-    for (const c of this.regions ? this.regions.all.map((r) => regionalKey(logical, r)) : [logical]) {
+    for (const c of blockFlagKeys(this.regions, scope, value)) {
       const counter = this.items.get(`${c.pk}|${c.sk}`);
       if (counter) delete counter.blockedUntil;
     }
