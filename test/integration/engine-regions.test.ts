@@ -91,4 +91,49 @@ describe('RiskEngine on a two-Region table', () => {
     expect(twoRegions.keys.some((k) => k.startsWith('sub#flooder@eu-west-1|'))).toBe(true);
     expect(twoRegions.keys.some((k) => k.startsWith('sub#flooder|'))).toBe(false);
   });
+
+  it('with a replication delay of 1 s, denies a flood split over two Regions at most 1 s later than instant replication', async () => {
+    // Prepare: one replica per Region; every second of request time each replica's items are copied whole to the
+    // other (the documented MREC behaviour: items replicate whole, typically within a second). Each copy has one
+    // writer, so copying it over is exact.
+    const start = Math.floor(Date.now() / 600_000) * 600_000 + 7_000;
+    const run = async (lagRequests: number) => {
+      const replicas = ALL.map(() => new Map<string, Record<string, unknown>>());
+      const engines = ALL.map(
+        (own, i) =>
+          new RiskEngine({
+            policy: resolvePolicy({}),
+            store: new MemoryCounterStore({ items: replicas[i]!, regions: { own, all: ALL } }),
+          }),
+      );
+      const replicate = () => {
+        for (const [i, own] of ALL.entries())
+          for (const [key, item] of replicas[i]!)
+            if (key.includes(`@${own}|`)) replicas[1 - i]!.set(key, structuredClone(item));
+      };
+      const effects: string[] = [];
+      // Act: 10 requests a second from one subject, alternating Regions
+      for (let i = 0; i < 400; i += 1) {
+        if (i % lagRequests === 0) replicate();
+        effects.push(
+          (
+            await engines[i % 2]!.decide(
+              restRequest({ ip: '203.0.113.10', at: start + i * 100 }),
+              authed('flooder'),
+            )
+          ).effect,
+        );
+      }
+      return effects.indexOf('deny');
+    };
+    const instant = await run(1);
+    const oneSecond = await run(10);
+    // Assess: 10 requests = 1 s at this rate
+    console.log(
+      `[regions] token flood over two Regions: first deny at request ${instant} (instant), ${oneSecond} (1 s replication)`,
+    );
+    expect(instant).toBeGreaterThan(0);
+    expect(oneSecond).toBeGreaterThanOrEqual(instant);
+    expect(oneSecond - instant).toBeLessThanOrEqual(10);
+  });
 });
