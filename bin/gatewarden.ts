@@ -5,6 +5,7 @@ import { isCliError } from '../lib/cli/errors';
 import { createGatewardenTable, dynamoClient } from '../lib/cli/local-stack';
 import {
   blockClient,
+  cliRegions,
   compilePolicy,
   formatBlocks,
   listBlocks,
@@ -29,6 +30,17 @@ interface TableOptions {
   table?: string;
   endpoint?: string;
   region?: string;
+  regions?: string;
+}
+
+/** `--regions` (or GATEWARDEN_REGIONS) on the commands that write block flags onto counter items. */
+function regionsOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--regions <list>',
+      'every Region of a global table, comma-separated (as the stack sets GATEWARDEN_REGIONS); --region is this one',
+    ).env('GATEWARDEN_REGIONS'),
+  );
 }
 
 /** `--table` (or GATEWARDEN_TABLE), `--endpoint`, `--region` on every command that touches a table. */
@@ -86,27 +98,38 @@ tableOptions(
   console.log(opts.json ? JSON.stringify(records, null, 2) : formatBlocks(records));
 });
 
-tableOptions(
-  program
-    .command('block')
-    .description('block a client now (enforced by the authorizer; ip and prefix blocks also reach WAF)')
-    .argument('<value>', 'IP address, CIDR prefix, token hash (or the token itself) or subject')
-    .addOption(
-      new Option('--scope <scope>', 'what the value is')
-        .choices(['ip', 'prefix', 'token', 'subject'])
-        .makeOptionMandatory(),
-    )
-    .option('--for <duration>', 'how long: 90s, 15m, 2h, 7d', '1h')
-    .option('--reason <text>', 'recorded with the block', 'operator block')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  gatewarden block --scope ip 203.0.113.45 --for 2h --table gatewarden\n  gatewarden block --scope subject scraper-1 --for 1d --table gatewarden',
-    ),
+regionsOption(
+  tableOptions(
+    program
+      .command('block')
+      .description('block a client now (enforced by the authorizer; ip and prefix blocks also reach WAF)')
+      .argument('<value>', 'IP address, CIDR prefix, token hash (or the token itself) or subject')
+      .addOption(
+        new Option('--scope <scope>', 'what the value is')
+          .choices(['ip', 'prefix', 'token', 'subject'])
+          .makeOptionMandatory(),
+      )
+      .option('--for <duration>', 'how long: 90s, 15m, 2h, 7d', '1h')
+      .option('--reason <text>', 'recorded with the block', 'operator block')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  gatewarden block --scope ip 203.0.113.45 --for 2h --table gatewarden\n  gatewarden block --scope subject scraper-1 --for 1d --table gatewarden',
+      ),
+  ),
 ).action(async (value: string, opts: TableOptions & { scope: string; for: string; reason: string }) => {
   const scope = parseScope(opts.scope);
   const seconds = parseDuration(opts.for);
   const { record, note } = await withClient(opts, (client) =>
-    blockClient(client, opts.table!, scope, value, seconds, opts.reason),
+    blockClient(
+      client,
+      opts.table!,
+      scope,
+      value,
+      seconds,
+      opts.reason,
+      undefined,
+      cliRegions(opts.regions, opts.region),
+    ),
   );
   console.log(
     `blocked ${record.scope} ${record.value} until ${new Date(record.expiresAt * 1000).toISOString()}`,
@@ -114,25 +137,34 @@ tableOptions(
   if (note) console.log(`note: ${note}`);
 });
 
-tableOptions(
-  program
-    .command('unblock')
-    .description('remove a block now')
-    .argument('<value>', 'as given to block')
-    .addOption(
-      new Option('--scope <scope>', 'what the value is')
-        .choices(['ip', 'prefix', 'token', 'subject'])
-        .makeOptionMandatory(),
-    )
-    .option('--reset-escalation', 'also forget past offences (the next block starts at the base duration)')
-    .addHelpText(
-      'after',
-      '\nExample:\n  gatewarden unblock --scope ip 203.0.113.45 --reset-escalation --table gatewarden',
-    ),
+regionsOption(
+  tableOptions(
+    program
+      .command('unblock')
+      .description('remove a block now')
+      .argument('<value>', 'as given to block')
+      .addOption(
+        new Option('--scope <scope>', 'what the value is')
+          .choices(['ip', 'prefix', 'token', 'subject'])
+          .makeOptionMandatory(),
+      )
+      .option('--reset-escalation', 'also forget past offences (the next block starts at the base duration)')
+      .addHelpText(
+        'after',
+        '\nExample:\n  gatewarden unblock --scope ip 203.0.113.45 --reset-escalation --table gatewarden',
+      ),
+  ),
 ).action(async (value: string, opts: TableOptions & { scope: string; resetEscalation?: boolean }) => {
   const scope = parseScope(opts.scope);
   const removed = await withClient(opts, (client) =>
-    unblockClient(client, opts.table!, scope, value, opts.resetEscalation ?? false),
+    unblockClient(
+      client,
+      opts.table!,
+      scope,
+      value,
+      opts.resetEscalation ?? false,
+      cliRegions(opts.regions, opts.region),
+    ),
   );
   console.log(
     `unblocked ${scope} ${removed}${opts.resetEscalation ? ' (offence history reset)' : ''}; WAF follows on its next reconcile`,

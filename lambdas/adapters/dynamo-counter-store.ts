@@ -10,13 +10,13 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CounterUpdate, Item } from '../engine/counter-layout';
 import { type CounterStore, StoreUnavailableError } from '../engine/ports';
+import { ownRegionUpdate, planRegionalExchange } from '../store/regional-exchange';
+import { blockFlagKey, blockFlagKeys, type RegionLayout } from '../store/regions';
 import {
   type BlockRecord,
   type BlockScope,
   blockKey,
   blockRecordItem,
-  counterKey,
-  counterScopeForBlock,
   offencesKey,
   TTL_ATTRIBUTE,
 } from '../store/table-schema';
@@ -25,6 +25,12 @@ export interface DynamoCounterStoreOptions {
   readonly tableName: string;
   /** A client to use; by default one tuned for the request path (short timeouts, one retry). */
   readonly client?: DynamoDBClient;
+  /**
+   * The table's Regions when it is a global table: counter items are then written per Region and read merged (see
+   * `lambdas/store/regions.ts`).
+   * @default - one Region: plain keys
+   */
+  readonly regions?: RegionLayout;
 }
 
 /**
@@ -104,6 +110,7 @@ function fromItem(item: Record<string, AttributeValue> | undefined): Item | unde
 export class DynamoCounterStore implements CounterStore {
   private readonly table: string;
   private readonly client: DynamoDBClient;
+  private readonly regions: RegionLayout | undefined;
   /** Capacity units consumed, when ReturnConsumedCapacity is on (benchmarks). */
   readonly consumed = { read: 0, write: 0 };
   trackCapacity = false;
@@ -111,6 +118,7 @@ export class DynamoCounterStore implements CounterStore {
   constructor(options: DynamoCounterStoreOptions) {
     this.table = options.tableName;
     this.client = options.client ?? createRequestPathClient();
+    this.regions = options.regions;
   }
 
   private capacity(): { ReturnConsumedCapacity?: 'TOTAL' } {
@@ -172,11 +180,14 @@ export class DynamoCounterStore implements CounterStore {
     signal: AbortSignal,
   ): Promise<{ updated: Item | undefined; read: ReadonlyMap<string, Item> }> {
     try {
+      // With several Regions: this Region's copy is updated while every other copy is read, in the same round trip.
+      const plan = this.regions ? planRegionalExchange(this.regions, update, reads) : undefined;
+      const write = plan ? plan.update : update;
       const [updated, read] = await Promise.all([
-        update ? this.update(update, signal) : Promise.resolve(undefined),
-        this.readMany(reads, signal),
+        write ? this.update(write, signal) : Promise.resolve(undefined),
+        this.readMany(plan ? plan.reads : reads, signal),
       ]);
-      return { updated, read };
+      return plan ? plan.assemble(updated, read) : { updated, read };
     } catch (error) {
       throw translate(error);
     }
@@ -186,7 +197,9 @@ export class DynamoCounterStore implements CounterStore {
     try {
       // Bounded parallelism: a feedback batch may carry hundreds of keys.
       for (let i = 0; i < updates.length; i += 25) {
-        await Promise.all(updates.slice(i, i + 25).map((u) => this.update(u, signal)));
+        await Promise.all(
+          updates.slice(i, i + 25).map((u) => this.update(ownRegionUpdate(this.regions, u), signal)),
+        );
       }
     } catch (error) {
       throw translate(error);
@@ -256,8 +269,9 @@ export class DynamoCounterStore implements CounterStore {
         ),
       ];
       if (!record.simulated) {
-        // The flag the request path reads in the same round trip that counts (no extra read per request).
-        const key = counterKey(counterScopeForBlock(record.scope), record.value);
+        // The flag the request path reads in the same round trip that counts (no extra read per request). With
+        // several Regions it goes on this Region's copy: readers in every Region merge the copies, so it reaches them.
+        const key = blockFlagKey(this.regions, record.scope, record.value);
         writes.push(
           this.client.send(
             new UpdateItemCommand({
@@ -285,18 +299,24 @@ export class DynamoCounterStore implements CounterStore {
       await this.client.send(
         new DeleteItemCommand({ TableName: this.table, Key: marshall(blockKey(scope, value)) }),
       );
-      await this.client
-        .send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall(counterKey(counterScopeForBlock(scope), value)),
-            UpdateExpression: 'REMOVE blockedUntil',
-            ConditionExpression: 'attribute_exists(pk)',
-          }),
-        )
-        .catch((error: unknown) => {
-          if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-        });
+      await Promise.all(
+        blockFlagKeys(this.regions, scope, value).map((key) =>
+          this.client
+            .send(
+              new UpdateItemCommand({
+                TableName: this.table,
+                Key: marshall(key),
+                UpdateExpression: 'REMOVE blockedUntil',
+                // Only copies that carry a flag are written: with several Regions, writing another Region's copy
+                // races that Region's counting writes (last writer wins), so no copy is written without need.
+                ConditionExpression: this.regions ? 'attribute_exists(blockedUntil)' : 'attribute_exists(pk)',
+              }),
+            )
+            .catch((error: unknown) => {
+              if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+            }),
+        ),
+      );
       if (resetEscalation) {
         await this.client.send(
           new DeleteItemCommand({ TableName: this.table, Key: marshall(offencesKey(scope, value)) }),

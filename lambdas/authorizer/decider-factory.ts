@@ -7,7 +7,8 @@ import type { Decider } from './types';
 
 /**
  * The decider for REQUEST (REST) and HTTP API events, built once per container: the risk engine over the
- * DynamoDB table named by GATEWARDEN_TABLE, with the policy from GATEWARDEN_POLICY (and GATEWARDEN_MODE).
+ * DynamoDB table named by GATEWARDEN_TABLE, with the policy from GATEWARDEN_POLICY (and GATEWARDEN_MODE); with
+ * GATEWARDEN_REGIONS, counter items are this Region's own and reads merge every Region's.
  * TOKEN events never come here: see `core.ts`.
  * @throws {EngineConfigError | PolicyError} on a bad environment or policy (the handler answers 401 and logs why).
  */
@@ -19,6 +20,7 @@ export function createDecider(env: NodeJS.ProcessEnv = process.env, logger?: Log
     store: new DynamoCounterStore({
       tableName: config.tableName,
       client: createRequestPathClient(Math.max(25, Math.floor(config.storeTimeoutMs * 0.43))),
+      ...(config.regions ? { regions: config.regions } : {}),
     }),
     storeTimeoutMs: config.storeTimeoutMs,
     telemetry: new PowertoolsTelemetry(logger),

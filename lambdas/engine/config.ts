@@ -1,5 +1,6 @@
 import { defaultPolicy, loadPolicyFile, type Policy } from '../policy/policy';
 import * as z from '../shared/schema';
+import { type RegionLayout, regionLayout } from '../store/regions';
 
 /** Engine configuration from the environment; read once per container. */
 export interface EngineConfig {
@@ -7,6 +8,8 @@ export interface EngineConfig {
   readonly policy: Policy;
   /** Budget of the counting round trip (both attempts); past it the route's fail mode applies. */
   readonly storeTimeoutMs: number;
+  /** The table's Regions (GATEWARDEN_REGIONS, with AWS_REGION as this one); undefined for one Region. */
+  readonly regions?: RegionLayout;
 }
 
 /** A configuration error; the message names the variable and the fix. */
@@ -60,11 +63,25 @@ export function readEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineCo
   }
   const { GATEWARDEN_TABLE, GATEWARDEN_POLICY, GATEWARDEN_MODE, GATEWARDEN_STORE_TIMEOUT_MS } = parsed.data;
   const policy = GATEWARDEN_POLICY ? loadPolicyFile(GATEWARDEN_POLICY) : defaultPolicy();
+  const regions = readRegions(env);
   return {
     tableName: GATEWARDEN_TABLE,
     policy: GATEWARDEN_MODE ? withMode(policy, GATEWARDEN_MODE) : policy,
     storeTimeoutMs: GATEWARDEN_STORE_TIMEOUT_MS,
+    ...(regions ? { regions } : {}),
   };
+}
+
+/**
+ * The table's Regions from GATEWARDEN_REGIONS (set by the stack when the table has replicas) and AWS_REGION.
+ * @throws {EngineConfigError} naming GATEWARDEN_REGIONS and the fix.
+ */
+export function readRegions(env: NodeJS.ProcessEnv = process.env): RegionLayout | undefined {
+  try {
+    return regionLayout(env.GATEWARDEN_REGIONS, env.AWS_REGION || env.AWS_DEFAULT_REGION);
+  } catch (error) {
+    throw new EngineConfigError((error as Error).message, { cause: error });
+  }
 }
 
 /** The policy with its mode overridden (GATEWARDEN_MODE wins over the file). */

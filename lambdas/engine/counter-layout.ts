@@ -270,3 +270,43 @@ export class UpdateBuilder {
     };
   }
 }
+
+/** Attributes that count events (minute buckets, token-request epochs, the traffic item's slots): summed on merge. */
+const COUNT_ATTRIBUTE = /^(?:[rafhxizqn]|tr)\d+$/;
+
+/**
+ * One item from the copies of a counter item that several Regions wrote (see `lambdas/store/regions.ts`): what the
+ * item would hold had every Region written it without losing a write. Counts add up, sketches and sets are
+ * unioned, `firstSeen` is the earliest, and every other number (`blockedUntil`, the TTL, journey marks, which are
+ * times) is the latest. The result carries the logical key; undefined when no copy exists.
+ */
+export function mergeRegionalItems(
+  key: { pk: string; sk: string },
+  copies: readonly (Item | undefined)[],
+): Item | undefined {
+  const present = copies.filter((c): c is Item => c !== undefined);
+  if (present.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const copy of present) {
+    for (const name in copy) {
+      const v = copy[name];
+      const cur = out[name];
+      if (v instanceof Set || Array.isArray(v)) {
+        const union = cur instanceof Set ? cur : new Set<number>();
+        for (const slot of v) union.add(Number(slot));
+        out[name] = union;
+      } else if (typeof v === 'number' || typeof v === 'bigint') {
+        const n = num(v);
+        if (cur === undefined) out[name] = n;
+        else if (COUNT_ATTRIBUTE.test(name)) out[name] = num(cur) + n;
+        else if (name === 'firstSeen') out[name] = n > 0 ? Math.min(num(cur) || n, n) : cur;
+        else out[name] = Math.max(num(cur), n);
+      } else if (cur === undefined) {
+        out[name] = v;
+      }
+    }
+  }
+  out.pk = key.pk;
+  out.sk = key.sk;
+  return out;
+}

@@ -7,12 +7,16 @@ import { DynamoCounterStore } from '../adapters/dynamo-counter-store';
 import type { CounterStore } from '../engine/ports';
 import { Metrics as Names } from '../shared/metric-names';
 import { logger, metrics } from '../shared/observability';
+import { regionLayout } from '../store/regions';
 import { type FeedbackResult, processSubscriptionEvent } from './feedback';
 import { FeedbackEventError } from './parse';
 
 let store: CounterStore | undefined;
 
-/** The store, built once per container. GATEWARDEN_TABLE is required. */
+/**
+ * The store, built once per container. GATEWARDEN_TABLE is required; with GATEWARDEN_REGIONS the feedback adds to
+ * this Region's copies of the counter items (another Region's concurrent writes can then never overwrite it).
+ */
 function getStore(): CounterStore {
   if (!store) {
     const table = process.env.GATEWARDEN_TABLE;
@@ -20,7 +24,13 @@ function getStore(): CounterStore {
       throw new Error('GATEWARDEN_TABLE is required: set it to the name of the Gatewarden DynamoDB table');
     }
     // Off the request path: standard SDK retries, no tight timeouts.
-    store = new DynamoCounterStore({ tableName: table, client: new DynamoDBClient({}) });
+    // A bad GATEWARDEN_REGIONS throws naming the variable: the delivery is retried and the error logged.
+    const regions = regionLayout(process.env.GATEWARDEN_REGIONS, process.env.AWS_REGION);
+    store = new DynamoCounterStore({
+      tableName: table,
+      client: new DynamoDBClient({}),
+      ...(regions ? { regions } : {}),
+    });
   }
   return store;
 }

@@ -7,6 +7,7 @@ import { isStoreUnavailable } from '../../lambdas/engine/ports';
 import { policyJsonSchema } from '../../lambdas/policy/json-schema';
 import { isPolicyError } from '../../lambdas/policy/policy';
 import { tokenHash } from '../../lambdas/shared/token-hash';
+import { type RegionLayout, regionLayout } from '../../lambdas/store/regions';
 import { BLOCK_SCOPES, type BlockRecord, type BlockScope } from '../../lambdas/store/table-schema';
 import { type CompiledPolicy, compilePolicyFile } from '../policy-file';
 import { CliError } from './errors';
@@ -77,7 +78,23 @@ export function normaliseBlockValue(scope: BlockScope, value: string): { value: 
   return { value: v };
 }
 
-/** Writes an operator block (enforced, never simulated) and returns the record. */
+/**
+ * The table's Regions for `block` and `unblock` (`--regions` / GATEWARDEN_REGIONS, and `--region` or AWS_REGION as
+ * this one): on a global table the flag the authorizers read goes on this Region's copy of the counter item, and an
+ * unblock clears it from every Region's copy.
+ */
+export function cliRegions(list: string | undefined, own: string | undefined): RegionLayout | undefined {
+  try {
+    return regionLayout(list, own || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION);
+  } catch (error) {
+    throw new CliError(`${(error as Error).message} (--regions)`, { cause: error });
+  }
+}
+
+/**
+ * Writes an operator block (enforced, never simulated) and returns the record. With `regions` (a global table) the
+ * flag goes on this Region's copy of the counter item, which every Region's authorizer reads.
+ */
 export async function blockClient(
   client: DynamoDBClient,
   tableName: string,
@@ -86,6 +103,7 @@ export async function blockClient(
   seconds: number,
   reason = 'operator block',
   nowSeconds = Math.floor(Date.now() / 1000),
+  regions?: RegionLayout,
 ): Promise<{ record: BlockRecord; note?: string }> {
   const { value, note } = normaliseBlockValue(scope, rawValue);
   const record: BlockRecord = {
@@ -99,7 +117,7 @@ export async function blockClient(
     simulated: false,
     origin: 'operator',
   };
-  const store = new DynamoCounterStore({ tableName, client });
+  const store = new DynamoCounterStore({ tableName, client, ...(regions ? { regions } : {}) });
   try {
     await store.putBlock(record);
   } catch (error) {
@@ -119,9 +137,10 @@ export async function unblockClient(
   scope: BlockScope,
   rawValue: string,
   resetEscalation: boolean,
+  regions?: RegionLayout,
 ): Promise<string> {
   const { value } = normaliseBlockValue(scope, rawValue);
-  const store = new DynamoCounterStore({ tableName, client });
+  const store = new DynamoCounterStore({ tableName, client, ...(regions ? { regions } : {}) });
   try {
     await store.deleteBlock(scope, value, resetEscalation);
   } catch (error) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2auth from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -123,6 +123,13 @@ export interface GatewardenAuthorizerProps {
    */
   readonly mtlsAllowedIssuers?: readonly string[];
   /**
+   * Every Region of the table when it is a global table (`GATEWARDEN_REGIONS`), this function's Region included.
+   * Each Region then counts into its own copy of every counter item and reads the others' copies in the same round
+   * trip, so replication (last writer wins per item) never loses a Region's counts.
+   * @default - one Region: counter items are shared
+   */
+  readonly tableRegions?: readonly string[];
+  /**
    * Memory in MB; the CPU share grows with it and signature checks are CPU-bound.
    * @default 1024
    */
@@ -181,6 +188,7 @@ export class GatewardenAuthorizer extends Construct {
       TRUSTED_PROXY_COUNT: String(props.trustedProxyCount ?? 0),
       GATEWARDEN_TABLE: props.table.tableName,
       GATEWARDEN_MODE: props.mode ?? 'shadow',
+      ...tableRegionsEnvironment(this, props.tableRegions),
     };
     if (jwt.algorithms?.length) environment.JWT_ALGORITHMS = jwt.algorithms.join(',');
     if (jwt.maxTokenAge) environment.JWT_MAX_TOKEN_AGE_SECONDS = String(jwt.maxTokenAge.toSeconds());
@@ -392,4 +400,24 @@ function issuersProblems(jwt: JwtSettings): string[] {
       problems.push(`jwt.issuers[${i}].jwksUri must be an https URL, got "${entry.jwksUri}"`);
   }
   return problems;
+}
+
+/**
+ * `GATEWARDEN_REGIONS` for a function on a global table: the list of its Regions, which must include the function's
+ * own (the stack's). Nothing for one Region.
+ */
+export function tableRegionsEnvironment(
+  scope: Construct,
+  regions: readonly string[] | undefined,
+): { GATEWARDEN_REGIONS?: string } {
+  if (!regions || regions.length < 2) return {};
+  const own = Stack.of(scope).region;
+  if (Token.isUnresolved(own))
+    throw new PropsError(scope, 'tableRegions needs a stack with an explicit Region (env.region)');
+  if (!regions.includes(own))
+    throw new PropsError(
+      scope,
+      `tableRegions (${regions.join(', ')}) must include the stack's Region (${own}): list every Region of the table`,
+    );
+  return { GATEWARDEN_REGIONS: regions.join(',') };
 }

@@ -1,4 +1,4 @@
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -87,8 +87,13 @@ export class GatewardenCore extends Construct {
       ...(this.key ? { encryptionKey: this.key, replicaKeyArns: props.replicaKeyArns ?? {} } : {}),
     });
     const table = this.counters.table;
+    // With replicas, every function counts into its own Region's copies of the counter items (GATEWARDEN_REGIONS).
+    const tableRegions = props.replicaRegions?.length
+      ? { tableRegions: [Stack.of(this).region, ...props.replicaRegions] }
+      : {};
     const common = {
       table,
+      ...tableRegions,
       jwt: props.jwt,
       ...(props.mode ? { mode: props.mode } : {}),
       ...(props.policyFile ? { policyFile: props.policyFile } : {}),
@@ -106,6 +111,7 @@ export class GatewardenCore extends Construct {
     }
     this.logFeedback = new LogFeedback(this, 'LogFeedback', {
       table,
+      ...tableRegions,
       logRetention: this.logRetention,
       ...(this.key ? { logEncryptionKey: this.key } : {}),
     });

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
-import { grantTableAccess } from './gatewarden-authorizer';
+import { grantTableAccess, tableRegionsEnvironment } from './gatewarden-authorizer';
 import { GatewardenFunction, lambdaEntry } from './gatewarden-function';
 
 /** Props for {@link LogFeedback}. */
@@ -27,6 +27,12 @@ export interface LogFeedbackProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Every Region of the table when it is a global table (`GATEWARDEN_REGIONS`): feedback then adds to this
+   * Region's copies of the counter items (as the authorizers' `tableRegions`).
+   * @default - one Region
+   */
+  readonly tableRegions?: readonly string[];
 }
 
 /**
@@ -47,7 +53,10 @@ export class LogFeedback extends Construct {
       entry: lambdaEntry('log-feedback/handler.ts'),
       description: 'Gatewarden access-log feedback: response statuses into the counters',
       memorySize: 512,
-      environment: { GATEWARDEN_TABLE: props.table.tableName },
+      environment: {
+        GATEWARDEN_TABLE: props.table.tableName,
+        ...tableRegionsEnvironment(this, props.tableRegions),
+      },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
     });

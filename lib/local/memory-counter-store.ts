@@ -1,12 +1,12 @@
 import type { CounterUpdate, Item } from '../../lambdas/engine/counter-layout';
 import { type CounterStore, StoreUnavailableError } from '../../lambdas/engine/ports';
+import { ownRegionUpdate, planRegionalExchange } from '../../lambdas/store/regional-exchange';
+import { blockFlagKey, blockFlagKeys, type RegionLayout } from '../../lambdas/store/regions';
 import {
   type BlockRecord,
   type BlockScope,
   blockKey,
   blockRecordItem,
-  counterKey,
-  counterScopeForBlock,
   offencesKey,
   TTL_ATTRIBUTE,
 } from '../../lambdas/store/table-schema';
@@ -16,12 +16,23 @@ import {
  * (ADD numbers and number sets, SET, if_not_exists, REMOVE, TTL attribute). For fuzzing the handler contract at
  * 100,000 events per run and for the engine's CPU benchmark, where DynamoDB Local would dominate; everything about the store itself
  * is tested against DynamoDB Local elsewhere. `failing = true` makes every call reject like the real adapter.
+ *
+ * With `regions`, counter items are written per Region and read merged, exactly as the DynamoDB adapter does (both
+ * use `lambdas/store/regional-exchange.ts`); `items` may be shared between stores to model one table replica.
  */
 export class MemoryCounterStore implements CounterStore {
-  readonly items = new Map<string, Record<string, unknown>>();
+  readonly items: Map<string, Record<string, unknown>>;
+  private readonly regions: RegionLayout | undefined;
   /** Every key the engine wrote or read (pk), in order; cleared by the caller when needed. */
   readonly touchedKeys: string[] = [];
   failing = false;
+
+  constructor(
+    options: { readonly regions?: RegionLayout; readonly items?: Map<string, Record<string, unknown>> } = {},
+  ) {
+    this.regions = options.regions;
+    this.items = options.items ?? new Map();
+  }
 
   private check(): void {
     if (this.failing) throw new StoreUnavailableError('counter store unavailable (injected failure)');
@@ -52,19 +63,21 @@ export class MemoryCounterStore implements CounterStore {
   ): Promise<{ updated: Item | undefined; read: ReadonlyMap<string, Item> }> {
     this.check();
     if (signal.aborted) throw new StoreUnavailableError('counter store unavailable (timed out)');
-    const updated = update ? this.apply(update) : undefined;
+    const plan = this.regions ? planRegionalExchange(this.regions, update, reads) : undefined;
+    const write = plan ? plan.update : update;
+    const updated = write ? this.apply(write) : undefined;
     const read = new Map<string, Item>();
-    for (const k of reads) {
+    for (const k of plan ? plan.reads : reads) {
       this.touchedKeys.push(k.pk);
       const item = this.items.get(`${k.pk}|${k.sk}`);
       if (item) read.set(k.pk, item);
     }
-    return { updated, read };
+    return plan ? plan.assemble(updated, read) : { updated, read };
   }
 
   async applyUpdates(updates: readonly CounterUpdate[]): Promise<void> {
     this.check();
-    for (const u of updates) this.apply(u);
+    for (const u of updates) this.apply(ownRegionUpdate(this.regions, u));
   }
 
   async recordOffence(
@@ -88,7 +101,7 @@ export class MemoryCounterStore implements CounterStore {
     const k = blockKey(record.scope, record.value);
     this.items.set(`${k.pk}|${k.sk}`, blockRecordItem(record));
     if (!record.simulated) {
-      const c = counterKey(counterScopeForBlock(record.scope), record.value);
+      const c = blockFlagKey(this.regions, record.scope, record.value);
       const key = `${c.pk}|${c.sk}`;
       this.items.set(key, {
         ...(this.items.get(key) ?? c),
@@ -102,9 +115,10 @@ export class MemoryCounterStore implements CounterStore {
     this.check();
     const k = blockKey(scope, value);
     this.items.delete(`${k.pk}|${k.sk}`);
-    const c = counterKey(counterScopeForBlock(scope), value);
-    const counter = this.items.get(`${c.pk}|${c.sk}`);
-    if (counter) delete counter.blockedUntil;
+    for (const c of blockFlagKeys(this.regions, scope, value)) {
+      const counter = this.items.get(`${c.pk}|${c.sk}`);
+      if (counter) delete counter.blockedUntil;
+    }
     if (resetEscalation) {
       const o = offencesKey(scope, value);
       this.items.delete(`${o.pk}|${o.sk}`);

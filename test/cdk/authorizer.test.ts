@@ -306,4 +306,49 @@ describe('GatewardenAuthorizer', () => {
     // Act / Assess
     expect(() => authorizer.httpAuthorizer()).toThrow(/needs kind "http"/);
   });
+
+  it('Compliance: an authorizer in one Region of a global table gets the table Regions', () => {
+    // Prepare
+    const app = testApp();
+    const stack = new Stack(app, 'EuAuth', { env: { region: 'eu-west-1' } });
+    const table = new CountersTable(stack, 'Counters').table;
+    // Act
+    new GatewardenAuthorizer(stack, 'Auth', {
+      kind: 'http',
+      table,
+      jwt: JWT,
+      tableRegions: ['us-east-1', 'eu-west-1'],
+    });
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GATEWARDEN_REGIONS: 'us-east-1,eu-west-1' }) },
+    });
+  });
+
+  it("Noncompliance 4: tableRegions that leave out the stack's Region, or a stack without one, fail at synth", () => {
+    // Prepare
+    const app = testApp();
+    const eu = new Stack(app, 'Eu', { env: { region: 'eu-west-1' } });
+    const agnostic = new Stack(app, 'Agnostic');
+    const jwt = JWT;
+    // Act / Assess
+    expect(
+      () =>
+        new GatewardenAuthorizer(eu, 'Auth', {
+          kind: 'rest',
+          table: new CountersTable(eu, 'Counters').table,
+          jwt,
+          tableRegions: ['us-east-1', 'us-west-2'],
+        }),
+    ).toThrow(/tableRegions \(us-east-1, us-west-2\) must include the stack's Region \(eu-west-1\)/);
+    expect(
+      () =>
+        new GatewardenAuthorizer(agnostic, 'Auth', {
+          kind: 'rest',
+          table: new CountersTable(agnostic, 'Counters').table,
+          jwt,
+          tableRegions: ['us-east-1', 'us-west-2'],
+        }),
+    ).toThrow(/tableRegions needs a stack with an explicit Region/);
+  });
 });

@@ -80,6 +80,38 @@ describe('GatewardenStack (demo)', () => {
     });
   });
 
+  it('with replicaRegions, tells every function that counts the table Regions (GATEWARDEN_REGIONS)', () => {
+    // Act
+    const config = configFrom({ region: 'us-east-1', replicaRegions: 'eu-west-1,ap-southeast-2' });
+    const t = templateOf(
+      new GatewardenStack(testApp(), 'Replicas', { config, env: { region: 'us-east-1' } }),
+    );
+    // Assess: both authorizers and the access-log feedback write counters; the stack's own Region comes first
+    for (const description of [
+      'Gatewarden REST API REQUEST authorizer',
+      'Gatewarden HTTP API authorizer',
+      'Gatewarden access-log feedback: response statuses into the counters',
+    ]) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: description,
+        Environment: {
+          Variables: Match.objectLike({ GATEWARDEN_REGIONS: 'us-east-1,eu-west-1,ap-southeast-2' }),
+        },
+      });
+    }
+  });
+
+  it('without replicas, sets no GATEWARDEN_REGIONS (counter items keep their single-Region keys)', () => {
+    // Assess
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties,
+    );
+    expect(
+      functions.filter((f) => f.Environment?.Variables?.GATEWARDEN_TABLE !== undefined).length,
+    ).toBeGreaterThan(0);
+    expect(functions.filter((f) => f.Environment?.Variables?.GATEWARDEN_REGIONS !== undefined)).toEqual([]);
+  });
+
   it('adds a TLS 1.2 custom domain with mutual TLS and disables the default endpoint', () => {
     // Act
     const t = templateOf(

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createHttpHandler,
@@ -253,6 +254,41 @@ describe('authorizer handlers: 401 cases', () => {
     expect(text).toContain('JWT_ISSUER is required');
     expect(text).toContain('JWKS_URI must use https');
     expect(text).not.toContain(token);
+  });
+
+  it("on a global table (GATEWARDEN_REGIONS), counts into its own Region's copy of the client item", async () => {
+    // Prepare
+    const handler = createRestHandler({
+      env: envFor({ GATEWARDEN_REGIONS: 'us-east-1,eu-west-1', AWS_REGION: 'eu-west-1' }),
+    });
+    const token = await issuer.sign({ sub: 'regional-alice' });
+    const client = new DynamoDBClient({});
+    const item = (pk: string) =>
+      client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: 'counter' } } }));
+
+    // Act
+    const result = await handler(restEvent(`Bearer ${token}`), lambdaContext());
+
+    // Assess
+    expect(result.principalId).toBe('regional-alice');
+    expect((await item('sub#regional-alice@eu-west-1')).Item).toBeDefined();
+    expect((await item('sub#regional-alice')).Item).toBeUndefined();
+  });
+
+  it('refuses with 401 and names GATEWARDEN_REGIONS when the list leaves out its own Region', async () => {
+    // Prepare
+    const logs = captureLogs();
+    const rest = createRestHandler({
+      env: envFor({ GATEWARDEN_REGIONS: 'us-east-1,us-west-2', AWS_REGION: 'eu-west-1' }),
+      logger: verboseLogger(),
+    });
+    const token = await issuer.sign();
+
+    // Act & Assess
+    await expect(rest(restEvent(`Bearer ${token}`), lambdaContext())).rejects.toThrowError(/^Unauthorized$/);
+    expect(logs.text()).toContain(
+      'GATEWARDEN_REGIONS (us-east-1,us-west-2) must include this Region (eu-west-1)',
+    );
   });
 
   it('logs the reason, subject and token hash, never the raw token, Authorization or cookies', async () => {

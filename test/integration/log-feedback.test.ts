@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCounterStore } from '../../lambdas/adapters/dynamo-counter-store';
 import type { CounterStore } from '../../lambdas/engine/ports';
 import { StoreUnavailableError } from '../../lambdas/engine/ports';
@@ -63,5 +63,36 @@ describe('log-feedback handler against DynamoDB Local', () => {
     // A delivery that cannot be decoded is dropped, not retried forever.
     await expect(feedbackHandler({ awslogs: { data: '!!' } })).resolves.toMatchObject({ lines: 0 });
     setFeedbackStore(undefined);
+  });
+
+  describe('on a global table', () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+      setFeedbackStore(undefined);
+    });
+
+    it("adds to its own Region's copies of the counter items (GATEWARDEN_REGIONS, AWS_REGION)", async () => {
+      // Prepare: the store the handler builds from its environment, as in Lambda (AWS_REGION stays the test's
+      // us-east-1: DynamoDB Local keeps one database per Region)
+      vi.stubEnv('GATEWARDEN_TABLE', table);
+      vi.stubEnv('GATEWARDEN_REGIONS', 'eu-west-1,us-east-1');
+      setFeedbackStore(undefined);
+      const at = Date.now();
+      const line = JSON.stringify({
+        ip: '198.51.100.88',
+        requestTimeEpoch: at,
+        status: 401,
+        riskBand: 'allow',
+      });
+      const get = (pk: string) =>
+        new DynamoDBClient({}).send(
+          new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: 'counter' } } }),
+        );
+      // Act
+      await feedbackHandler(subscriptionEvent([line, line]));
+      // Assess
+      expect((await get('ip#198.51.100.88@us-east-1')).Item?.[`f${Math.floor(at / 60000)}`]?.N).toBe('2');
+      expect((await get('ip#198.51.100.88')).Item).toBeUndefined();
+    });
   });
 });
