@@ -102,9 +102,14 @@ export function bodyInspection(
   const writes = new WeakMap<Request, Promise<void>>();
 
   const count = (name: string, dimension?: [string, string]): void => {
-    const m = metrics.singleMetric();
-    if (dimension) m.addDimension(dimension[0], dimension[1]);
-    m.addMetric(name, MetricUnit.Count, 1);
+    try {
+      const m = metrics.singleMetric();
+      if (dimension) m.addDimension(dimension[0], dimension[1]);
+      m.addMetric(name, MetricUnit.Count, 1);
+    } catch (error) {
+      // A metric is never worth the backend's request.
+      log.error('body inspection: metric not emitted', { metric: name, error: String(error) });
+    }
   };
 
   /** Writes the hit; resolves whatever happens (fail open). */
