@@ -208,7 +208,10 @@ function commandAt(s: string, i: number, loose: boolean): boolean {
   const name = commandName(s.slice(start, j).replace(/\$[@*]|['"\\]/g, ''));
   if (!name) return false;
   const after = s[j];
-  if (after === undefined || /[;|&<>)`$\n'"]/.test(after)) return !WORDY.has(name) || after !== undefined;
+  // A word that is also English needs more than a following `;` or `&` ("order #42 & more; will buy"): a pipe,
+  // or the end of a substitution.
+  if (after === undefined || /[;|&<>)`$\n'"]/.test(after))
+    return !WORDY.has(name) || (after !== undefined && /[|)`$]/.test(after));
   if (after !== ' ' && after !== '\t' && after !== ',') return false;
   const arg = s.slice(j).trimStart();
   if (arg.length === 0) return !WORDY.has(name);
@@ -222,9 +225,13 @@ const WINDOWS_IF =
   /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist\s|defined\s|errorlevel\s|%\w+%\s+(?:equ|neq|lss|gtr)\s|"%~?\d"\s*==)/i;
 const POWERSHELL =
   /\b(?:invoke-(?:webrequest|expression|restmethod|command|item)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring\s*\(|set-executionpolicy)\b/i;
-/** A value that begins with a command that only a shell runs, chained or given a shell argument. */
+/**
+ * A value that begins with a command that only a shell runs, chained or given a shell argument; or that is nothing but
+ * such a command. A bare word that is also data (`id`, `type`, `dir`, `cat`, `ping`, `ls`, `nc`: `?orderBy=id`,
+ * `{"sort":"type"}`, `?action=ping`) counts only chained or with an argument.
+ */
 const LEADING_COMMAND =
-  /^\s*(?:cat|ls|id|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|dir|type|netsh|nslookup|ping|wget|curl|nc|ncat)(?:\s*(?:[;|`]|&&|$)|\s+(?:[a-z]:\\|\/(?:etc|bin|usr|tmp|dev|proc|var)\b|-[a-z]{1,3}\s+\S))/i;
+  /^\s*(?:(?:cat|ls|id|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|dir|type|netsh|nslookup|ping|wget|curl|nc|ncat)(?:\s*(?:[;|`]|&&)|\s+(?:[a-z]:\\|\/(?:etc|bin|usr|tmp|dev|proc|var)\b|-[a-z]{1,3}\s+\S))|(?:whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|netsh|nslookup|ncat)\s*$)/i;
 const STRONG =
   /\$\{IFS\}|\$IFS\$\d|\/dev\/(?:tcp|udp)\/|\b(?:ba|z|k)?sh\s+-[ci]\b|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|en|enc|encodedcommand|c|command)\b|\biex\s*\(|\(\)\s*\{\s*[:\w]*\s*;\s*\}\s*;|%(?:comspec|systemroot|windir)%/i;
 

@@ -47,6 +47,16 @@ describe('malicious input: what the issue names', () => {
     expect(findInjectionsIn([value(text)])).toEqual([]);
   });
 
+  it('reads a bare word that is also data (`?orderBy=id`, a JSON key `type`) as data, chained or argued as a command', () => {
+    const name = (text: string) => ({ kind: 'query-name' as const, name: '', value: text });
+    for (const word of ['id', 'type', 'dir', 'cat', 'ping', 'ls', 'nc']) {
+      expect(findInjectionsIn([name(word), value(word)])).toEqual([]);
+    }
+    expect(findInjections(['id;'])).toContain('command');
+    expect(findInjections(['ping -c 3 attacker.example'])).toContain('command');
+    expect(findInjections(['whoami'])).toContain('command');
+  });
+
   it('judges a user agent as a header: `; id)` and `id-id;` are locales, not commands', () => {
     const agents = [
       'Opera/9.80 (J2ME/MIDP; Opera Mini/4.2.14912/870; U; id) Presto/2.4.15',
