@@ -168,7 +168,8 @@ export function restProxyEvent(req: ProxyRequestShape, api: ApiShape = {}): Reco
     ...rest,
     requestContext: {
       ...(requestContext as Record<string, unknown>),
-      authorizer: { ...(req.authorizer ?? {}) },
+      // API Gateway adds the authorizer's latency beside its principal and context.
+      authorizer: { ...(req.authorizer ?? {}), integrationLatency: 0 },
     },
     ...proxyBody(req),
   };
