@@ -287,12 +287,16 @@ describe('configuration', () => {
         return (error as { problems: string[] }).problems;
       }
     };
-    expect(problems({ tableName: 'gw-table', onhit: 'reject' })[0]).toMatch(/unknown option.*"onhit".*spelling/);
+    expect(problems({ tableName: 'gw-table', onhit: 'reject' })[0]).toMatch(
+      /unknown option.*"onhit".*spelling/,
+    );
     expect(problems({ env: {} })[0]).toMatch(/^GATEWARDEN_TABLE is required: set it/);
     expect(problems({ env: { GATEWARDEN_TABLE: 'gw-table', TRUSTED_PROXY_COUNT: 'two' } })[0]).toMatch(
       /^TRUSTED_PROXY_COUNT "two" is invalid: set the number of proxies/,
     );
-    expect(problems({ tableName: 'gw-table', maxBodyBytes: 10 })[0]).toMatch(/maxBodyBytes: must be at least 1024/);
+    expect(problems({ tableName: 'gw-table', maxBodyBytes: 10 })[0]).toMatch(
+      /maxBodyBytes: must be at least 1024/,
+    );
     expect(problems({ tableName: 'gw-table', onHit: 'block' })[0]).toMatch(/onHit/);
     expect(problems({ env: { GATEWARDEN_TABLE: 'gw-table', TRUSTED_PROXY_COUNT: '2' } })).toEqual([]);
     expect(
