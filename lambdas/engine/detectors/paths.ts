@@ -104,7 +104,12 @@ function segmentMatches(input: string, want: string): boolean {
       i = close;
     } else pattern += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
-  return new RegExp(`^${pattern}$`).test(want);
+  try {
+    return new RegExp(`^${pattern}$`).test(want);
+  } catch {
+    // A class no shell can match (`[z-a]`, a range out of order) matches nothing; it must never throw.
+    return false;
+  }
 }
 
 /** Last segments of the sensitive files: a path with none of them (and no glob) cannot name one. */

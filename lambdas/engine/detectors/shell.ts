@@ -181,7 +181,12 @@ function globMatches(word: string, name: string): boolean {
     } else pattern += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   // `*` is the only repetition and there are few of them: the match stays linear in practice (word ≤ 32 chars).
-  return new RegExp(`^${pattern}$`).test(name);
+  try {
+    return new RegExp(`^${pattern}$`).test(name);
+  } catch {
+    // A class the shell cannot match either (`[z-a]`, a range out of order) matches nothing; it must never throw.
+    return false;
+  }
 }
 
 function commandName(word: string): string | undefined {

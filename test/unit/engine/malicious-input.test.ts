@@ -90,6 +90,11 @@ describe('malicious input: what the issue names', () => {
     expect(findInjections([text])).toEqual([]);
   });
 
+  it('never throws on a glob class the shell cannot match (`[z-a]`), and still reads the rest', () => {
+    expect(() => findInjections([';c[z-a]t', '\\[?--]'])).not.toThrow();
+    expect(findInjections([';c[z-a]t /etc/passwd'])).toContain('traversal');
+  });
+
   it('judges a user agent as a header: `; id)` and `id-id;` are locales, not commands', () => {
     const agents = [
       'Opera/9.80 (J2ME/MIDP; Opera Mini/4.2.14912/870; U; id) Presto/2.4.15',
