@@ -21,6 +21,13 @@ import { estimateDistinct } from './sketch';
 export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i' | 'z' | 'b';
 export type SetKind = 'ips' | 'sub' | 'tok' | 'ids' | 'idb';
 
+/**
+ * Counter items live two days past their last write: long enough that a block flag on them outlives the block
+ * (see `keepFlagAlive` in fleet-state.ts for longer blocks), short enough that idle clients' items go away. Stale buckets inside a
+ * live item are removed by later writes, so a long-lived item stays small.
+ */
+export const COUNTER_TTL_SECONDS = 2 * 86_400;
+
 export const BUCKET_SECONDS = 60;
 export const SET_EPOCH_SECONDS = 600;
 

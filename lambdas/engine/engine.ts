@@ -9,6 +9,7 @@ import { type BlockScope, COUNTER_SK, counterKey } from '../store/table-schema';
 import { Blocker, blockTarget } from './blocking';
 import {
   bucketAttr,
+  COUNTER_TTL_SECONDS,
   distinctCount,
   epochOf,
   ID_BLOCK_SIZE,
@@ -58,12 +59,7 @@ export interface RiskEngineOptions {
   readonly clock?: () => number;
 }
 
-/**
- * Counter items live two days past their last write: long enough that a block flag on them outlives the block
- * (see `keepFlagAlive` for longer blocks), short enough that idle clients' items go away. Stale buckets inside a
- * live item are removed by later writes, so a long-lived item stays small.
- */
-export const COUNTER_TTL_SECONDS = 2 * 86_400;
+export { COUNTER_TTL_SECONDS };
 
 /** Methods whose requests may carry a body a backend judges after the authorizer has answered. */
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,6 +1,11 @@
-import { bucketAttr, type CounterUpdate, minuteOf, UpdateBuilder } from '../../engine/counter-layout';
+import {
+  bucketAttr,
+  COUNTER_TTL_SECONDS,
+  type CounterUpdate,
+  minuteOf,
+  UpdateBuilder,
+} from '../../engine/counter-layout';
 import { type InjectionKind, injectionsInPart } from '../../engine/detectors/malicious-input';
-import { COUNTER_TTL_SECONDS } from '../../engine/engine';
 import { counterKey } from '../../store/table-schema';
 import type { BodyPart } from './body';
 import type { BodyCaller } from './caller';
