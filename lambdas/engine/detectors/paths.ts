@@ -115,6 +115,18 @@ function segmentMatches(input: string, want: string): boolean {
 /** Last segments of the sensitive files: a path with none of them (and no glob) cannot name one. */
 const LAST_SEGMENTS = new Set(SENSITIVE.map((f) => f[f.length - 1]!));
 
+/**
+ * Characters of a glob that pin what it names: literals and `?` (one character each); `*` and classes pin nothing.
+ * `*\/*` or `x/*` (a media range, a search) match every two-segment path and name no file; `/???/??????` and
+ * `/etc/pa*` do.
+ */
+const MIN_PINNED = 3;
+function pins(segments: readonly string[]): number {
+  let n = 0;
+  for (const seg of segments) n += seg.replace(/\[[^\]]*\]|\*/g, '').length;
+  return n;
+}
+
 /** Whether the segments contain a sensitive file's segments, consecutively. */
 function hasSensitive(segments: readonly string[]): boolean {
   if (!segments.some((seg) => LAST_SEGMENTS.has(seg) || /[?*[]/.test(seg))) return false;
@@ -123,7 +135,7 @@ function hasSensitive(segments: readonly string[]): boolean {
       effort.units += 1;
       let ok = true;
       for (let k = 0; ok && k < file.length; k += 1) ok = segmentMatches(segments[i + k]!, file[k]!);
-      if (ok) return true;
+      if (ok && pins(segments.slice(i, i + file.length)) >= MIN_PINNED) return true;
     }
   }
   return false;

@@ -231,12 +231,15 @@ const WINDOWS_FOR =
 const BATCH_OPERAND = String.raw`(?:%[^%\s]{1,30}%|![^!\s]{1,30}!|"[^"]{0,60}"|\[[^\]\s]{0,60}\]|\{[^}\s]{0,60}\}|[^\s=()]{1,30})`;
 /**
  * `if [/i] [not] (exist|defined|errorlevel) …`, `if … (equ|neq|lss|leq|gtr|geq) …` (comparison words no sentence
- * uses), or `a == b` when `/i`, `not` or a batch-only operand (`%var%`, `!var!`, `[…]`, `{…}`) says it is batch.
+ * uses), or `a == b` when `/i`, `not`, a batch-only operand (`%var%`, `!var!`, `[…]`, `{…}`) or a batch parameter
+ * (`%1`, `"%~1"`) says it is batch.
  */
 const WINDOWS_IF = new RegExp(
   String.raw`\bif(?:\s*\/i)?(?:\s+not)?\s+\(?\s*(?:(?:exist|defined)\s|errorlevel\s|${BATCH_OPERAND}\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S)` +
     String.raw`|\bif(?:\s*\/i\s*|\s+not\s+|\s+(?=[%!\[{]))(?:not\s+)?\(?\s*${BATCH_OPERAND}\s*===?\s*${BATCH_OPERAND}` +
-    String.raw`|\bif\s+${BATCH_OPERAND}\s*==\s*(?:%[^%\s]{1,30}%|![^!\s]{1,30}!|\[[^\]\s]{0,60}\]|\{[^}\s]{0,60}\})`,
+    String.raw`|\bif\s+${BATCH_OPERAND}\s*==\s*(?:%[^%\s]{1,30}%|![^!\s]{1,30}!|\[[^\]\s]{0,60}\]|\{[^}\s]{0,60}\})` +
+    // A batch parameter (`%1`, `"%~1"`) on the left says batch too.
+    String.raw`|\bif\s+(?:not\s+)?"?%~?[\d*]"?\s*==`,
   'i',
 );
 const POWERSHELL =

