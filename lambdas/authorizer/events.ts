@@ -33,7 +33,7 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' ?
 const emptyMap = (): Record<string, string> => Object.create(null) as Record<string, string>;
 
 /** Lower-cases names and joins repeated values with ", " (names differing only in case are one header). */
-function normaliseHeaders(single: unknown, multi: unknown): Record<string, string> {
+export function normaliseHeaders(single: unknown, multi: unknown): Record<string, string> {
   const headers = emptyMap();
   const multiRecord = record(multi);
   const add = (name: string, value: string): void => {

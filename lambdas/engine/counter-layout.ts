@@ -6,7 +6,9 @@ import { estimateDistinct } from './sketch';
  *
  * - `<kind><minute>` numbers: events of a kind in one wall-clock minute (minute = floor(epochSeconds / 60)).
  *   Kinds: `r` requests (on IP items: anonymous requests), `a` authenticated requests per IP, `f` failed authentications, `h` HEAD requests, `x` error answers (from access logs),
- *   `i` malicious-input hits, `z` authorization failures (a valid token refused by a route's `require`).
+ *   `i` malicious-input hits, `z` authorization failures (a valid token refused by a route's `require`), `b` malicious-input
+ *   hits a backend found in a request body (also counted in `i`): the authorizer never saw them, so the client's next
+ *   requests answer for them (see the `malicious-input` signal).
  * - `<set><epoch>` number sets: hashed distinct values per 10-minute epoch (epoch = floor(epochSeconds / 600)).
  *   Sets: `ips` client IPs, `sub` subjects, `tok` tokens, `ids` numeric ids requested, `idb` the blocks of
  *   {@link ID_BLOCK_SIZE} consecutive ids they fall in (with `ids`, how densely a client sweeps: fleet-wide).
@@ -16,8 +18,15 @@ import { estimateDistinct } from './sketch';
  * Sliding windows are read from minute buckets (the oldest bucket weighted by the part still inside the window);
  * attributes older than the long window are removed by later writes, so items stay small.
  */
-export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i' | 'z';
+export type BucketKind = 'r' | 'a' | 'f' | 'h' | 'x' | 'i' | 'z' | 'b';
 export type SetKind = 'ips' | 'sub' | 'tok' | 'ids' | 'idb';
+
+/**
+ * Counter items live two days past their last write: long enough that a block flag on them outlives the block
+ * (see `keepFlagAlive` in fleet-state.ts for longer blocks), short enough that idle clients' items go away. Stale buckets inside a
+ * live item are removed by later writes, so a long-lived item stays small.
+ */
+export const COUNTER_TTL_SECONDS = 2 * 86_400;
 
 export const BUCKET_SECONDS = 60;
 export const SET_EPOCH_SECONDS = 600;
@@ -50,7 +59,7 @@ export interface WindowCounts {
 }
 
 const KIND_CODES: ReadonlyMap<number, BucketKind> = new Map(
-  (['r', 'a', 'f', 'h', 'x', 'i', 'z'] as const).map((k) => [k.charCodeAt(0), k]),
+  (['r', 'a', 'f', 'h', 'x', 'i', 'z', 'b'] as const).map((k) => [k.charCodeAt(0), k]),
 );
 
 /** Adds `value` for a bucket `minutesAgo` old to a window of `full` whole buckets ending now. */
@@ -109,7 +118,7 @@ export function windowCounts(
 }
 
 export function emptyKinds(): Record<BucketKind, number> {
-  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0 };
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0, b: 0 };
 }
 
 /** Estimated distinct values in the current and previous 10-minute epochs. */
@@ -139,7 +148,7 @@ export function staleAttributes(
   const oldestEpoch = epochOf(nowSeconds) - 1;
   const stale: string[] = [];
   for (const name of Object.keys(item)) {
-    const bucket = /^[rafhxiz](\d+)$/.exec(name);
+    const bucket = /^[rafhxizb](\d+)$/.exec(name);
     if (bucket && Number(bucket[1]) < oldestMinute) stale.push(name);
     const set = /^(?:ips|sub|tok|ids|idb|tr)(\d+)$/.exec(name);
     if (set && Number(set[1]) < oldestEpoch) stale.push(name);

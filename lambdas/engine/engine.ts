@@ -9,6 +9,7 @@ import { type BlockScope, COUNTER_SK, counterKey } from '../store/table-schema';
 import { Blocker, blockTarget } from './blocking';
 import {
   bucketAttr,
+  COUNTER_TTL_SECONDS,
   distinctCount,
   epochOf,
   ID_BLOCK_SIZE,
@@ -58,12 +59,10 @@ export interface RiskEngineOptions {
   readonly clock?: () => number;
 }
 
-/**
- * Counter items live two days past their last write: long enough that a block flag on them outlives the block
- * (see `keepFlagAlive` for longer blocks), short enough that idle clients' items go away. Stale buckets inside a
- * live item are removed by later writes, so a long-lived item stays small.
- */
-export const COUNTER_TTL_SECONDS = 2 * 86_400;
+export { COUNTER_TTL_SECONDS };
+
+/** Methods whose requests may carry a body a backend judges after the authorizer has answered. */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Everything a decision's stages share about the request. */
 interface DecisionContext {
@@ -411,7 +410,7 @@ export class RiskEngine implements Decider {
    * trip, coalesced per container (see `fleet-state.ts`). A journey prerequisite, and a guarded route, sync at
    * once: the next step may well land on another container.
    */
-  private countShared(ctx: DecisionContext, features: RequestSignals): Promise<ClientSnapshot> {
+  private async countShared(ctx: DecisionContext, features: RequestSignals): Promise<ClientSnapshot> {
     const { now, who } = ctx;
     const reads: { pk: string; sk: string }[] = [];
     if (who.subject && who.ip) reads.push(counterKey('ip', who.ip));
@@ -426,7 +425,11 @@ export class RiskEngine implements Decider {
       features.journeyMarks,
     );
     const force = features.journeyMarks.length > 0 || features.journeyGuards.length > 0;
-    return this.fleet.count(upd, reads, now, { force });
+    const snapshot = await this.fleet.count(upd, reads, now, { force });
+    // A backend may report a probe in this request's body (the body middleware) after this answer: the client's next
+    // request here must read it.
+    if (BODY_METHODS.has(ctx.request.method)) this.fleet.rereadNext(upd.pk);
+    return snapshot;
   }
 
   /** One request's counts on the client's item (subject, or IP for anonymous callers). */
@@ -721,6 +724,7 @@ const EMPTY_VIEW: CounterView = {
   identityHeads: 0,
   identityErrors: 0,
   identityInjections: 0,
+  recentBodyHits: 0,
   distinctIds: 0,
   idDensity: undefined,
   cadenceVariation: undefined,

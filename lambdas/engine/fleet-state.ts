@@ -22,7 +22,10 @@ import type { CounterStore } from './ports';
  *   every {@link HOT_SYNC_SECONDS}: spread over K containers its counts would otherwise reach each of them up to
  *   SYNC_SECONDS late. Bounded per container (hot-key safe: K containers write a flooding key at most
  *   K / HOT_SYNC_SECONDS times a second, until the block stops the writes);
- * - a caller may force a sync (a journey prerequisite that another container must see at once).
+ * - a caller may force a sync (a journey prerequisite that another container must see at once);
+ * - a client whose last request here may have carried a body re-reads its item on its next request here: a backend
+ *   may have reported a probe in that body (the body middleware), and that report must be seen before the client's
+ *   next request is allowed. At most one extra round trip per body-carrying request.
  * Fleet-wide traffic counts (the surge baseline) ride along every {@link TRAFFIC_SYNC_SECONDS}.
  */
 export const SYNC_SECONDS = 10;
@@ -52,6 +55,8 @@ interface SyncState {
   firstPendingAt: number;
   lastSyncAt: number;
   hotUntil: number;
+  /** The next request re-reads the item (a backend may have written to it since). */
+  rereadNext: boolean;
   busy: boolean;
   item: Item | undefined;
   /** `item` with `pending` applied (what decisions between syncs read); undefined until first needed. */
@@ -106,6 +111,7 @@ export class FleetState {
       firstPendingAt: now,
       lastSyncAt: Number.NEGATIVE_INFINITY,
       hotUntil: Number.NEGATIVE_INFINITY,
+      rereadNext: false,
       busy: false,
       item: undefined,
       view: undefined,
@@ -120,6 +126,7 @@ export class FleetState {
     const since = now - st.lastSyncAt;
     return (
       force ||
+      st.rereadNext ||
       since >= SYNC_SECONDS ||
       now < st.lastSyncAt ||
       st.readKeys !== readKeys ||
@@ -156,6 +163,7 @@ export class FleetState {
     st.pending = new UpdateBuilder(update.pk, update.sk);
     st.pendingCount = 0;
     st.view = undefined;
+    st.rereadNext = false;
     batch
       .setIfNotExists('firstSeen', Math.floor(st.firstPendingAt))
       .remove(this.staleByKey.get(update.pk) ?? []);
@@ -210,6 +218,15 @@ export class FleetState {
   markHot(pk: string, now: number): void {
     const st = this.syncs.peek(pk);
     if (st) st.hotUntil = now + HOT_SECONDS;
+  }
+
+  /**
+   * The client's next request on this container re-reads its item: this one may carry a body that a backend will
+   * judge and report on the item after the authorizer has answered.
+   */
+  rereadNext(pk: string): void {
+    const st = this.syncs.peek(pk);
+    if (st) st.rereadNext = true;
   }
 
   /** Counts a scored request in the fleet-wide traffic; `fresh` when its client is new to the fleet. */

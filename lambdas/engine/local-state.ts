@@ -17,7 +17,7 @@ interface KeyState {
 const MAX_DISTINCT = 512;
 
 function emptyCounts(): Record<BucketKind, number> {
-  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0 };
+  return { r: 0, a: 0, f: 0, h: 0, x: 0, i: 0, z: 0, b: 0 };
 }
 
 function addWeighted(
@@ -33,6 +33,7 @@ function addWeighted(
   into.x += counts.x * weight;
   into.i += counts.i * weight;
   into.z += counts.z * weight;
+  into.b += counts.b * weight;
 }
 
 export class LocalCounters {

@@ -36,6 +36,11 @@ export interface CounterView {
   readonly identityHeads: number;
   readonly identityErrors: number;
   readonly identityInjections: number;
+  /**
+   * Malicious-input hits a backend found in this identity's request bodies in the short window (the body middleware,
+   * `lambdas/middleware/body-inspection`): the authorizer never saw those requests, so the next ones answer for them.
+   */
+  readonly recentBodyHits: number;
   /** Distinct numeric ids requested by this identity in the long window and their density (undefined: unknown). */
   readonly distinctIds: number;
   readonly idDensity: number | undefined;
@@ -284,9 +289,13 @@ export const surge: SignalFn = (v, _f, s) =>
       }
     : undefined;
 
-/** Injection syntax in the path, query or inspected headers; repeated probes escalate to a block. */
+/**
+ * Injection syntax in the path, query or inspected headers, or reported by a backend from a request body in the
+ * short window; repeated probes (either kind, counted together in the long window) escalate to a block.
+ */
 export const maliciousInput: SignalFn = (v, f, s) => {
-  if (f.injections.length === 0) return undefined;
+  const inRequest = f.injections.length > 0;
+  if (!inRequest && !(v.recentBodyHits > 0)) return undefined;
   const w = s.weights['malicious-input'];
   if (w <= 0) return undefined;
   // One probe reaches the weight; each repeat within the window adds a third of the remaining way to 100.
@@ -297,7 +306,9 @@ export const maliciousInput: SignalFn = (v, f, s) => {
     contribution,
     observed: Math.max(1, v.identityInjections),
     threshold: 1,
-    reason: `malicious input: ${f.injections.join(', ')}`,
+    reason: inRequest
+      ? `malicious input: ${f.injections.join(', ')}`
+      : 'malicious input in a request body (reported by the backend)',
     scope: v.authenticated ? 'subject' : 'ip',
   };
 };

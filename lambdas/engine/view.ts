@@ -111,6 +111,7 @@ export function buildView(input: ViewInputs): { view: CounterView; journeyViolat
     identityHeads: idCounts.long.h,
     identityErrors: idCounts.long.x,
     identityInjections: idCounts.long.i,
+    recentBodyHits: idCounts.short.b,
     distinctIds: sweep.distinct,
     idDensity: sweep.density,
     cadenceVariation: regularity.variation,
@@ -143,10 +144,21 @@ function identityCounts(
   const mine = local.windowCounts(key, now, w.shortSeconds, w.longSeconds);
   const chosen = mine.long.r > shared.long.r ? mine : shared;
   // Authorization refusals are written at once (never coalesced), so this container's own are always in the item
-  // after its next sync; until then they may be newer here.
+  // after its next sync; until then they may be newer here. Hits a backend found in a body (`b`, also in `i`) exist
+  // only in the item: they are kept whichever source is chosen.
+  const keep = (
+    c: Readonly<Record<BucketKind, number>>,
+    s: Readonly<Record<BucketKind, number>>,
+    m: typeof s,
+  ) => ({
+    ...c,
+    z: Math.max(s.z, m.z),
+    i: Math.max(c.i, s.i),
+    b: s.b,
+  });
   return {
-    short: { ...chosen.short, z: Math.max(shared.short.z, mine.short.z) },
-    long: { ...chosen.long, z: Math.max(shared.long.z, mine.long.z) },
+    short: keep(chosen.short, shared.short, mine.short),
+    long: keep(chosen.long, shared.long, mine.long),
   };
 }
 
@@ -172,6 +184,7 @@ export function mergedCounts(
     x: Math.max(a.x, b.x),
     i: Math.max(a.i, b.i),
     z: Math.max(a.z, b.z),
+    b: Math.max(a.b, b.b),
   });
   return { short: max(shared.short, mine.short), long: max(shared.long, mine.long) };
 }

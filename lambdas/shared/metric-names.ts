@@ -29,6 +29,12 @@ export const Metrics = {
   FeedbackLines: 'FeedbackLines',
   FeedbackBadLines: 'FeedbackBadLines',
   FeedbackErrors: 'FeedbackErrors',
+  /** Body middleware: requests whose body carried injection syntax (dimension: Family). */
+  BodyProbe: 'BodyProbe',
+  /** Body middleware: a hit that could not be recorded (store down or slow); the request went on. */
+  BodyInspectionStoreFailure: 'BodyInspectionStoreFailure',
+  /** Body middleware: inspection itself failed; the request went on uninspected. */
+  BodyInspectionError: 'BodyInspectionError',
   /** WAF updater. */
   WafSetSize: 'WafSetSize',
   WafCapacityUsedPercent: 'WafCapacityUsedPercent',

@@ -59,7 +59,11 @@ export async function createGatewardenTable(client: DynamoDBClient, tableName: s
 }
 
 // Metrics would print EMF lines to stdout in a terminal; the local stack reports through its own figures.
-const NO_METRICS = { addMetric: () => {}, publishStoredMetrics: () => {} } as unknown as Metrics;
+const NO_METRICS = {
+  addMetric: () => {},
+  publishStoredMetrics: () => {},
+  singleMetric: () => ({ addDimension: () => {}, addMetric: () => {} }),
+} as unknown as Metrics;
 const SILENT = new Logger({ logLevel: 'SILENT' });
 
 /** Options of {@link startLocalStack}. */
@@ -154,6 +158,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     wafEveryMs: options.wafEveryMs,
     simulationHeaders: options.simulationHeaders ?? false,
     port: options.port,
+    // The shop's body-taking routes run behind the body middleware, on the same table the authorizer reads.
+    bodyInspection: { store, logger: SILENT, metrics: NO_METRICS },
   });
 
   const g = gateway;

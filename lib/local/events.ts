@@ -139,3 +139,61 @@ export function httpRequestEvent(req: HttpRequestShape, api: ApiShape = {}): Rec
     },
   };
 }
+
+/** What a proxy integration adds to a request: the body and the context the authorizer returned. */
+export interface ProxyRequestShape extends HttpRequestShape {
+  /** The body as the client sent it (UTF-8 text), or undefined for none. */
+  readonly body?: string;
+  /** Send the body base64-encoded with `isBase64Encoded: true`, as API Gateway does for binary media types. */
+  readonly base64?: boolean;
+  /** REST: the authorizer's `principalId` and context keys; HTTP API: its simple-response context. */
+  readonly authorizer?: Readonly<Record<string, unknown>>;
+}
+
+const proxyBody = (req: ProxyRequestShape) =>
+  req.body === undefined
+    ? { body: null, isBase64Encoded: false }
+    : req.base64
+      ? { body: Buffer.from(req.body, 'utf8').toString('base64'), isBase64Encoded: true }
+      : { body: req.body, isBase64Encoded: false };
+
+/**
+ * A REST API Lambda proxy integration event (what a backend behind the REST authorizer receives): the authorizer
+ * event's request fields plus `body`, `isBase64Encoded` and `requestContext.authorizer` holding `principalId` and the
+ * context keys ("Input format of a Lambda function for proxy integration", API Gateway developer guide).
+ */
+export function restProxyEvent(req: ProxyRequestShape, api: ApiShape = {}): Record<string, unknown> {
+  const { type: _type, methodArn: _methodArn, requestContext, ...rest } = restRequestEvent(req, api);
+  return {
+    ...rest,
+    requestContext: {
+      ...(requestContext as Record<string, unknown>),
+      // API Gateway adds the authorizer's latency beside its principal and context.
+      authorizer: { ...(req.authorizer ?? {}), integrationLatency: 0 },
+    },
+    ...proxyBody(req),
+  };
+}
+
+/**
+ * An HTTP API proxy integration event, payload format 2.0, behind a Lambda authorizer with simple responses: the
+ * authorizer's context sits under `requestContext.authorizer.lambda` ("Working with AWS Lambda proxy integrations for
+ * HTTP APIs" and "Control access to HTTP APIs with AWS Lambda authorizers").
+ */
+export function httpProxyEvent(req: ProxyRequestShape, api: ApiShape = {}): Record<string, unknown> {
+  const {
+    type: _type,
+    routeArn: _routeArn,
+    identitySource: _identitySource,
+    requestContext,
+    ...rest
+  } = httpRequestEvent(req, api);
+  return {
+    ...rest,
+    requestContext: {
+      ...(requestContext as Record<string, unknown>),
+      authorizer: { lambda: { ...(req.authorizer ?? {}) } },
+    },
+    ...proxyBody(req),
+  };
+}

@@ -7,7 +7,9 @@
  *   simple response enforced;
  * - refusals are API Gateway's gateway responses as the CDK configures them (JSON `message`, `requestId`,
  *   `decisionId`, and the `x-amzn-ErrorType` header);
- * - allowed requests reach a small sample backend that receives the authorizer context;
+ * - allowed requests reach a small sample backend that receives the authorizer context; the routes that take a body
+ *   (`POST /cart`, `/checkout`, `/login`) are Lambda proxy handlers wrapped in the body-inspection middleware when
+ *   `bodyInspection` is given, so a probe in a body is counted and the authorizer denies the caller's next request;
  * - every request writes one JSON access-log line (the project's {@link AccessLogLine} format), delivered to the
  *   log-feedback path as CloudWatch Logs subscription events after `logDeliveryMs`;
  * - when a response shows a block, the WAF updater's reconcile runs (in the background, at most once per
@@ -19,10 +21,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AccessLogLine } from '../../lambdas/log-feedback/access-log-format';
+import { bodyInspection } from '../../lambdas/middleware';
 import { subscriptionEvent } from './cloudwatch-logs';
-import { type ApiShape, type HttpRequestShape, httpRequestEvent, restRequestEvent } from './events';
+import {
+  type ApiShape,
+  type HttpRequestShape,
+  httpProxyEvent,
+  httpRequestEvent,
+  type ProxyRequestShape,
+  restProxyEvent,
+  restRequestEvent,
+} from './events';
 import { enforceHttpResult, enforceRestResult, type GatewayOutcome } from './policy-enforcement';
 
 /** A Lambda handler as the gateway calls it. */
@@ -53,6 +65,11 @@ export interface LocalGatewayOptions {
   /** REST API stage, the first path segment of REST requests. @default 'prod' */
   readonly restStage?: string;
   readonly api?: Omit<ApiShape, 'stage'>;
+  /**
+   * Options of the body-inspection middleware the body-taking backend routes run behind (a `store` is the usual
+   * choice locally). @default none: those routes read their body without it
+   */
+  readonly bodyInspection?: Parameters<typeof bodyInspection>[0];
 }
 
 /** Counters for reports and tests. */
@@ -106,6 +123,8 @@ interface Route {
   readonly pattern: RegExp;
   readonly params: readonly string[];
   readonly backend: (ctx: BackendRequest) => { status: number; body: unknown };
+  /** The route takes a request body: its backend is a proxy-integration Lambda (see `bodyInspection`). */
+  readonly takesBody: boolean;
 }
 
 interface BackendRequest {
@@ -116,6 +135,7 @@ interface BackendRequest {
 }
 
 function route(method: string, resource: string, backend: Route['backend']): Route {
+  const takesBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const params: string[] = [];
   const pattern = new RegExp(
     `^${resource.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -123,7 +143,7 @@ function route(method: string, resource: string, backend: Route['backend']): Rou
       return '([^/]+)';
     })}$`,
   );
-  return { method, resource, pattern, params, backend };
+  return { method, resource, pattern, params, backend, takesBody };
 }
 
 const caller = (a: Record<string, unknown>) => ({
@@ -162,6 +182,18 @@ const ROUTES: readonly Route[] = [
     status: 200,
     body: { items: [], caller: caller(authorizer) },
   })),
+  route('POST', '/cart', ({ body, authorizer }) => {
+    let line: { id?: unknown; quantity?: unknown };
+    try {
+      line = JSON.parse(body || '{}') as typeof line;
+    } catch {
+      return { status: 400, body: { message: 'expected a JSON body {"id","quantity"}' } };
+    }
+    return {
+      status: 200,
+      body: { added: { id: line.id, quantity: line.quantity ?? 1 }, caller: caller(authorizer) },
+    };
+  }),
   route('POST', '/checkout', ({ authorizer }) => ({
     status: 200,
     body: { orderId: randomUUID(), caller: caller(authorizer) },
@@ -252,6 +284,42 @@ function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   });
 }
 
+/**
+ * The body-taking routes as API Gateway would run them: a Lambda proxy integration (REST or HTTP API payload 2.0
+ * event, the authorizer's context inside) whose handler is wrapped in the body-inspection middleware.
+ */
+function proxyIntegration(
+  inspection: NonNullable<LocalGatewayOptions['bodyInspection']>,
+  restApi: ApiShape,
+  httpApi: ApiShape | undefined,
+): (
+  route: Route,
+  isRest: boolean,
+  request: ProxyRequestShape & { readonly authorizer: Record<string, unknown> },
+) => Promise<{ status: number; body: unknown }> {
+  const routes = new WeakMap<object, { route: Route; authorizer: Record<string, unknown> }>();
+  const lambda = middy(async (event: Record<string, unknown>) => {
+    const { route: r, authorizer } = routes.get(event)!;
+    const raw = typeof event.body === 'string' ? event.body : '';
+    const answer = r.backend({
+      pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+      query: (event.queryStringParameters ?? {}) as Record<string, string>,
+      body: event.isBase64Encoded === true ? Buffer.from(raw, 'base64').toString('utf8') : raw,
+      authorizer,
+    });
+    return { statusCode: answer.status, body: JSON.stringify(answer.body) };
+  }).use(bodyInspection(inspection));
+  return async (route, isRest, request) => {
+    const event = isRest ? restProxyEvent(request, restApi) : httpProxyEvent(request, httpApi);
+    routes.set(event, { route, authorizer: request.authorizer });
+    const out = (await lambda(event, lambdaContext(`shop-${route.method.toLowerCase()}`))) as {
+      statusCode: number;
+      body: string;
+    };
+    return { status: out.statusCode, body: JSON.parse(out.body) as unknown };
+  };
+}
+
 /** Starts the gateway on 127.0.0.1. @throws {LocalGatewayError} when the port is taken. */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const restStage = options.restStage ?? 'prod';
@@ -331,6 +399,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   };
   const schedule = options.wafEveryMs ? setInterval(() => void runWaf(), options.wafEveryMs) : undefined;
   schedule?.unref();
+
+  const proxyBackend = options.bodyInspection
+    ? proxyIntegration(options.bodyInspection, { ...options.api, stage: restStage }, options.api)
+    : undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     stats.requests += 1;
@@ -468,7 +540,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
     stats.allowed += 1;
     const authorizer = { ...(isRest ? { principalId: outcome.principalId } : {}), ...outcome.context };
-    const answer = found.route.backend({ pathParameters: found.pathParameters, query, body, authorizer });
+    const answer =
+      proxyBackend && found.route.takesBody
+        ? await proxyBackend(found.route, isRest, { ...shape, body, authorizer })
+        : found.route.backend({ pathParameters: found.pathParameters, query, body, authorizer });
     const forced = Number(sim[SIM_HEADERS.backendStatus]);
     const status = Number.isInteger(forced) && forced >= 100 && forced <= 599 ? forced : answer.status;
     send(status, status === answer.status ? answer.body : { message: `status ${status}` });

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  APIGatewayProxyEventSchema,
+  APIGatewayProxyEventV2Schema,
   APIGatewayRequestAuthorizerEventSchema,
   APIGatewayRequestAuthorizerEventV2Schema,
 } from '@aws-lambda-powertools/parser/schemas';
@@ -21,6 +23,7 @@ import {
 } from '../../lib/cli/operator';
 import { formatReplay, replayAccessLog } from '../../lib/cli/replay';
 import { runSimulation, selectScenarios } from '../../lib/cli/simulate';
+import { httpProxyEvent, restProxyEvent } from '../../lib/local/events';
 import { formatReportTable, renderReportHtml } from '../../lib/local/report';
 import { DEMO_POLICY } from '../../lib/local/scenarios';
 import { startTokenIssuer, type TokenIssuer } from '../../lib/local/token-issuer';
@@ -106,6 +109,51 @@ describe('local gateway', () => {
     expect(forbidden.decisionId).toMatch(/[0-9a-f-]{36}/);
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('x-amzn-errortype')).toBeNull();
+  });
+
+  it("runs the shop's body-taking routes behind the body middleware: a probe in a body gets the next request refused", async () => {
+    // Prepare
+    const carol = await issuer.sign({ sub: 'carol', scope: 'read write' });
+    const dave = await issuer.sign({ sub: 'dave', scope: 'read write' });
+    const post = (who: string, body: unknown) =>
+      fetch(`${stack.gateway.restUrl}/cart`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${who}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const view = (who: string) =>
+      fetch(`${stack.gateway.url}/cart`, { headers: { Authorization: `Bearer ${who}` } });
+    // Act
+    const probe = await post(carol, { id: 7, quantity: '1 UNION SELECT card FROM payments --' });
+    const carolNext = await view(carol);
+    const clean = await post(dave, { id: 7, quantity: 2 });
+    const daveNext = await view(dave);
+    // Assess: the backend served the probe (record mode); the authorizer refused carol's next request
+    expect(probe.status).toBe(200);
+    expect(carolNext.status).toBe(403);
+    expect(clean.status).toBe(200);
+    expect(((await clean.json()) as { added: unknown }).added).toEqual({ id: 7, quantity: 2 });
+    expect(daveNext.status).toBe(200);
+  });
+
+  it('builds proxy-integration events the Powertools parser accepts', () => {
+    // Prepare
+    const shape = {
+      method: 'POST',
+      path: '/cart',
+      resource: '/cart',
+      headers: { 'Content-Type': 'application/json' },
+      sourceIp: '198.51.100.4',
+      timeMs: Date.now(),
+      body: '{"id":1}',
+      authorizer: { principalId: 'alice', sub: 'alice', riskScore: 0 },
+    };
+    // Act
+    const rest = APIGatewayProxyEventSchema.safeParse(restProxyEvent(shape));
+    const http = APIGatewayProxyEventV2Schema.safeParse(httpProxyEvent({ ...shape, base64: true }));
+    // Assess
+    expect(rest.success, JSON.stringify(rest.error?.issues)).toBe(true);
+    expect(http.success, JSON.stringify(http.error?.issues)).toBe(true);
   });
 
   it('ignores simulation headers unless asked to honour them', async () => {

@@ -9,6 +9,8 @@ export type FixtureName =
   | 'powertools-rest-request-authorizer'
   | 'powertools-rest-token-authorizer'
   | 'powertools-httpapi-v2-request-authorizer'
+  | 'powertools-rest-proxy-after-lambda-authorizer'
+  | 'powertools-httpapi-v2-proxy-after-lambda-authorizer'
   | 'awsdocs-rest-request-authorizer-mtls'
   | 'awsdocs-httpapi-v2-authorizer-payload-2.0-mtls'
   | 'awsdocs-httpapi-authorizer-payload-1.0-mtls'

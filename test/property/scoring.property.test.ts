@@ -30,6 +30,7 @@ const viewArb: fc.Arbitrary<CounterView> = fc.record({
   identityHeads: fc.constant(0),
   identityErrors: fc.constant(0),
   identityInjections: fc.integer({ min: 0, max: 20 }),
+  recentBodyHits: fc.integer({ min: 0, max: 5 }),
   distinctIds: fc.integer({ min: 0, max: 300 }),
   idDensity: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
   cadenceVariation: fc.constant(undefined),
@@ -68,6 +69,7 @@ const EVIDENCE: (keyof CounterView)[] = [
   'distinctIpsForIdentity',
   'oneShotTokensOnPrefix',
   'identityInjections',
+  'recentBodyHits',
   'distinctIds',
 ];
 

@@ -84,6 +84,27 @@ const PHP_SYNTAX =
 const PHP_CALL =
   /\b(?:system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|eval|assert|gzinflate|file_get_contents|file_put_contents|include|include_once|require_once|call_user_func(?:_array)?|create_function|unserialize|highlight_file|show_source|posix_getpwuid)\s*\(\s*(?:["'`$]|\w+\s*\()|\b(?:phpinfo|gzinflate|str_rot13|base64_decode|shell_exec|passthru|proc_open|pcntl_exec)\s*\(|\(\s*["']?(?:system|exec|passthru|shell_exec|assert)["']?\s*\)\s*\(/i;
 
+/** Whitespace and comments PHP allows between a callee and its `(` (a block comment, or `#` / `//` to the line end). */
+const PHP_GAP = String.raw`(?:\s|\/\*[^*]{0,80}\*\/|(?:#|\/\/)[^\n]{0,80}\n)*`;
+/**
+ * PHP calls that only code makes: a variable called as a function (`$f(1)`, `$__[_](2)`, `${'a'}(3)`, `$$z(4)`), a
+ * string or array element called (`"system"(ls)`, `"\x73ystem"(ls)`, `[system][0](ls)`), a code-execution function
+ * with a comment before its `(`, Smarty `{php}` tags.
+ */
+const PHP_DYNAMIC = new RegExp(
+  // Called at once (`$f(`), or across a gap only when the callee is plainly code: indexed, braced, `->`, a name with
+  // `_` or digits, or a comment in the gap ("price $x (est.)" is prose).
+  String.raw`(?:^|[^\w$])\$+(?:[a-z_]\w{0,40}|\{[^{}]{1,60}\})(?:\s*(?:\[[^\]]{0,40}\]|\{[^{}]{0,40}\}|->\w{1,40}))*\(` +
+    String.raw`|(?:^|[^\w$])\$+(?:[a-z_]\w{0,40}|\{[^{}]{1,60}\})(?:\s*(?:\[[^\]]{0,40}\]|\{[^{}]{0,40}\}|->\w{1,40}))+${PHP_GAP}\(` +
+    String.raw`|(?:^|[^\w$])\$+(?=[a-z_])\w{0,40}[_\d]\w{0,40}${PHP_GAP}\(` +
+    String.raw`|(?:^|[^\w$])\$+[a-z_]\w{0,40}\s*(?:\/\*[^*]{0,80}\*\/|(?:#|\/\/)[^\n]{0,80}\n)${PHP_GAP}\(` +
+    String.raw`|["'](?:[a-z_]|\\x[0-9a-f]{2})(?:\w|\\x[0-9a-f]{2}){1,40}["']\)?\(\s*['"\w$]` +
+    String.raw`|\[\s*['"]?[a-z_]\w{1,40}['"]?\s*\]\s*\[\s*\d+\s*\]\s*\(` +
+    String.raw`|\b(?:system|passthru|shell_exec|exec|popen|proc_open|eval|assert|assert_options|file_exists|fopen|fsockopen|pfsockopen|gzinflate|gzuncompress|gzdecode|bzdecompress|call_user_func|create_function|unserialize|filegroup|base64_decode|str_rot13)(?:\s*(?:\/\*[^*]{0,80}\*\/|(?:#|\/\/)[^\n]{0,80}\n)\s*)+\(` +
+    String.raw`|\{\/?php\}`,
+  'i',
+);
+
 /** Node.js code and prototype pollution. */
 const NODE =
   /\b__proto__\b|\bconstructor\s*(?:\[\s*["']?prototype|\.\s*prototype\s*[.[])|require\s*\(\s*["'`](?:child_process|fs|net|vm|os)["'`]\s*\)|process\s*\.\s*(?:mainmodule|binding)\b|_\$\$nd_func\$\$_|\bthis\s*\.\s*constructor\s*\.\s*constructor\s*\(|\bnew\s+function\s*\(\s*["'`]|\bfunction\s*\(\s*\)\s*\{\s*(?:return\s+)?(?:process|require|global|this)\b|\bmodule\.exports\s*=|\bglobal\s*\.\s*process\b/i;
@@ -119,7 +140,7 @@ export function codeInjections(text: string): CodeKind[] {
   const found: CodeKind[] = [];
   if (hasLog4jLookup(text)) found.push('jndi');
   if (JAVA.test(text)) found.push('java');
-  if (PHP_SYNTAX.test(text) || PHP_CALL.test(text)) found.push('php');
+  if (PHP_SYNTAX.test(text) || PHP_CALL.test(text) || PHP_DYNAMIC.test(text)) found.push('php');
   if (NODE.test(text)) found.push('prototype');
   if (templateCode(text)) found.push('template');
   if (METADATA.test(text)) found.push('ssrf');

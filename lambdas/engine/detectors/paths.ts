@@ -104,11 +104,28 @@ function segmentMatches(input: string, want: string): boolean {
       i = close;
     } else pattern += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
-  return new RegExp(`^${pattern}$`).test(want);
+  try {
+    return new RegExp(`^${pattern}$`).test(want);
+  } catch {
+    // A class no shell can match (`[z-a]`, a range out of order) matches nothing; it must never throw.
+    return false;
+  }
 }
 
 /** Last segments of the sensitive files: a path with none of them (and no glob) cannot name one. */
 const LAST_SEGMENTS = new Set(SENSITIVE.map((f) => f[f.length - 1]!));
+
+/**
+ * Characters of a glob that pin what it names: literals and `?` (one character each); `*` and classes pin nothing.
+ * `*\/*` or `x/*` (a media range, a search) match every two-segment path and name no file; `/???/??????` and
+ * `/etc/pa*` do.
+ */
+const MIN_PINNED = 3;
+function pins(segments: readonly string[]): number {
+  let n = 0;
+  for (const seg of segments) n += seg.replace(/\[[^\]]*\]|\*/g, '').length;
+  return n;
+}
 
 /** Whether the segments contain a sensitive file's segments, consecutively. */
 function hasSensitive(segments: readonly string[]): boolean {
@@ -118,7 +135,7 @@ function hasSensitive(segments: readonly string[]): boolean {
       effort.units += 1;
       let ok = true;
       for (let k = 0; ok && k < file.length; k += 1) ok = segmentMatches(segments[i + k]!, file[k]!);
-      if (ok) return true;
+      if (ok && pins(segments.slice(i, i + file.length)) >= MIN_PINNED) return true;
     }
   }
   return false;

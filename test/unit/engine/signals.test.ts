@@ -46,6 +46,7 @@ const view = (over: Partial<CounterView> = {}): CounterView => ({
   identityHeads: 0,
   identityErrors: 0,
   identityInjections: 0,
+  recentBodyHits: 0,
   distinctIds: 0,
   idDensity: undefined,
   cadenceVariation: undefined,
@@ -175,6 +176,21 @@ describe('identity signals', () => {
     const f = features({ injections: ['sqli'] });
     expect(maliciousInput(view({ identityInjections: 1 }), f, S)?.contribution).toBe(80);
     expect(maliciousInput(view({ identityInjections: 4 }), f, S)?.contribution).toBe(100);
+  });
+
+  it('a body probe a backend reported denies the next clean request, and only within the short window', () => {
+    // Prepare: the body middleware wrote `b` (and `i`) on the client's item; this request itself is clean
+    const clean = features();
+    // Act
+    const reported = maliciousInput(view({ identityInjections: 1, recentBodyHits: 1 }), clean, S);
+    const afterWindow = maliciousInput(view({ identityInjections: 1, recentBodyHits: 0 }), clean, S);
+    const repeated = maliciousInput(view({ identityInjections: 3, recentBodyHits: 1 }), clean, S);
+    // Assess
+    expect(reported?.contribution).toBe(80);
+    expect(reported?.reason).toMatch(/request body/);
+    // An old URL or body probe alone no longer denies a clean request (a person's one false positive passes).
+    expect(afterWindow).toBeUndefined();
+    expect(repeated?.contribution).toBeGreaterThanOrEqual(S.bands.block);
   });
 });
 
