@@ -1,5 +1,6 @@
 import type { CounterStore } from '../../engine/ports';
 import * as z from '../../shared/schema';
+import { RegionConfigError, type RegionLayout, regionLayout } from '../../store/regions';
 
 /** Options of the `bodyInspection` middleware. Every one is optional; unknown keys are refused (typos). */
 export interface BodyInspectionOptions {
@@ -42,6 +43,8 @@ export interface BodyInspectionConfig {
   readonly trustedProxyCount: number;
   readonly storeTimeoutMs: number;
   readonly store: CounterStore | undefined;
+  /** The table's Regions (GATEWARDEN_REGIONS): hits go to this Region's copy, as the authorizer's counts do. */
+  readonly regions: RegionLayout | undefined;
   readonly clock: () => number;
 }
 
@@ -144,6 +147,7 @@ export function resolveBodyInspectionConfig(options: unknown = {}): BodyInspecti
   if (!o.store && tableName === undefined) {
     problems.push(`GATEWARDEN_TABLE is required: ${FIXES.GATEWARDEN_TABLE}`);
   }
+  const regions = regionsOf(env, problems);
   if (problems.length > 0) {
     throw new BodyInspectionConfigError(`bodyInspection: ${problems.join('; ')}`, problems);
   }
@@ -157,6 +161,21 @@ export function resolveBodyInspectionConfig(options: unknown = {}): BodyInspecti
     trustedProxyCount,
     storeTimeoutMs: o.storeTimeoutMs ?? defaults.storeTimeoutMs,
     store: o.store as CounterStore | undefined,
+    regions,
     clock: (o.clock as (() => number) | undefined) ?? Date.now,
   };
+}
+
+/** GATEWARDEN_REGIONS as the authorizer reads it; on a global table a hit written to the shared key is never read. */
+function regionsOf(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): RegionLayout | undefined {
+  try {
+    return regionLayout(env.GATEWARDEN_REGIONS, env.AWS_REGION || env.AWS_DEFAULT_REGION);
+  } catch (error) {
+    if (!(error instanceof RegionConfigError)) throw error;
+    problems.push(error.message);
+    return undefined;
+  }
 }

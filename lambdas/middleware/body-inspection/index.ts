@@ -96,6 +96,7 @@ export function bodyInspection(
     store ??= new DynamoCounterStore({
       tableName: config.tableName!,
       client: createRequestPathClient(config.storeTimeoutMs),
+      ...(config.regions ? { regions: config.regions } : {}),
     });
     return store;
   };

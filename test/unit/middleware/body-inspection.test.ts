@@ -303,6 +303,23 @@ describe('configuration', () => {
       resolveBodyInspectionConfig({ env: { GATEWARDEN_TABLE: 'gw-table', TRUSTED_PROXY_COUNT: '2' } }),
     ).toMatchObject({ tableName: 'gw-table', trustedProxyCount: 2, onHit: 'record', maxBodyBytes: 65_536 });
   });
+
+  it("writes to its Region's copy on a global table, as the authorizer reads it (GATEWARDEN_REGIONS)", () => {
+    // Prepare
+    const env = {
+      GATEWARDEN_TABLE: 'gw-table',
+      GATEWARDEN_REGIONS: 'us-east-1,eu-west-1',
+      AWS_REGION: 'eu-west-1',
+    };
+    // Act
+    const config = resolveBodyInspectionConfig({ env });
+    // Assess
+    expect(config.regions).toEqual({ own: 'eu-west-1', all: ['us-east-1', 'eu-west-1'] });
+    expect(resolveBodyInspectionConfig({ env: { GATEWARDEN_TABLE: 'gw-table' } }).regions).toBeUndefined();
+    expect(() => resolveBodyInspectionConfig({ env: { ...env, AWS_REGION: 'ap-south-1' } })).toThrow(
+      /GATEWARDEN_REGIONS .* must include this Region \(ap-south-1\)/,
+    );
+  });
 });
 
 describe('the middleware', () => {
