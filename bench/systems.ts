@@ -6,11 +6,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { createRequestPathClient, DynamoCounterStore } from '../lambdas/adapters/dynamo-counter-store';
-import { createRestHandler } from '../lambdas/authorizer/handler-factory';
-import { readEngineConfig } from '../lambdas/engine/config';
-import { type DecisionRecord, type EngineTelemetry, RiskEngine } from '../lambdas/engine/engine';
-import { PowertoolsTelemetry } from '../lambdas/shared/observability';
+import { createRequestPathClient } from '../lambdas/adapters/dynamo-counter-store';
+import type { DecisionRecord, EngineTelemetry } from '../lambdas/engine/engine';
 import { createTableInput } from '../lambdas/store/create-table';
 import { TTL_ATTRIBUTE } from '../lambdas/store/table-schema';
 import type { TokenIssuer } from '../lib/local/token-issuer';
@@ -72,23 +69,6 @@ export async function createGatewardenTable(name: string): Promise<void> {
     }),
   );
   client.destroy();
-}
-
-/**
- * Gatewarden's REST authorizer as deployed: `createRestHandler` with the production runtime (identity layer, JWKS
- * cache over the local issuer) and the decider that decider-factory.ts builds — the risk engine over a
- * DynamoCounterStore on the request-path client, with Powertools telemetry — plus capacity tracking.
- */
-export function createGatewarden(issuer: TokenIssuer, tableName: string) {
-  const env = { ...process.env, ...issuer.env(), GATEWARDEN_TABLE: tableName };
-  const store = new DynamoCounterStore({ tableName, client: createRequestPathClient() });
-  store.trackCapacity = true;
-  const telemetry = new CountingTelemetry(new PowertoolsTelemetry());
-  const handler = createRestHandler({
-    env,
-    createDecider: () => new RiskEngine({ policy: readEngineConfig(env).policy, store, telemetry }),
-  });
-  return { handler: (event: unknown) => handler(event, LAMBDA_CONTEXT), store, telemetry };
 }
 
 /** The peer over its own table (created the way rate-limiter-flexible creates it), capacity tracked. */

@@ -17,6 +17,11 @@ import type { CounterStore } from './ports';
  * A container coalesces a client's counts between syncs and writes them with one `ADD n`; each sync also reads back
  * the client's item (all containers' synced counts) and the IP, prefix and token items, in one round trip. What
  * decides how fresh that picture is:
+ * - the first time a container sees a client it only reads (the client's item with the others): on K containers
+ *   most of a quiet client's requests are first sightings, and writing each would cost a write unit per request.
+ *   The count waits for the client's next sync here. It is written at once, off the request's path, when the fleet
+ *   must know now: a client with no item yet (its `firstSeen` is what tells a surge's newcomers from known clients)
+ *   or a busy one;
  * - a quiet client syncs every {@link SYNC_SECONDS} of request time or {@link MAX_PENDING} requests;
  * - a **hot** client (one whose last decision had any signal contributing, i.e. at least half a threshold) syncs
  *   every {@link HOT_SYNC_SECONDS}: spread over K containers its counts would otherwise reach each of them up to
@@ -66,14 +71,24 @@ interface SyncState {
 }
 
 /**
- * Busy: BUSY_PER_MINUTE requests in the last minute fleet-wide, or a client new to the fleet (first seen under a
- * minute ago) that this container has already seen again: its pace is unknown, and a bot is fastest to catch while
- * new. People's first minute costs a write or two more; a machine-speed client is seen whole within seconds.
+ * Busy: BUSY_PER_MINUTE requests in the last minute fleet-wide, or, for a client new to the fleet (first seen under
+ * a minute ago), a pace since its first request that would reach BUSY_PER_MINUTE within the minute: a bot is
+ * fastest to catch while new, and a machine-speed client is seen whole within seconds, while a person's first
+ * requests, seconds apart, cost no extra writes. `pending` are this container's requests not in `item` yet.
  */
-function isBusy(item: Item | undefined, now: number): boolean {
-  if (windowCounts(item, now, 60, 60).short.r >= BUSY_PER_MINUTE) return true;
-  const firstSeen = num(item?.firstSeen);
-  return firstSeen > 0 && now - firstSeen < 60;
+export function isBusy(
+  item: Item | undefined,
+  pending: number,
+  firstPendingAt: number,
+  now: number,
+): boolean {
+  const requests = windowCounts(item, now, 60, 60).short.r + pending;
+  if (requests >= BUSY_PER_MINUTE) return true;
+  const firstSeen = Math.min(num(item?.firstSeen) || firstPendingAt, firstPendingAt);
+  const age = now - firstSeen;
+  if (age >= 60 || requests < 2) return false;
+  // Intervals between requests (the first starts the clock), over at least BUSY_SYNC_SECONDS.
+  return ((requests - 1) / Math.max(age, BUSY_SYNC_SECONDS)) * 60 >= BUSY_PER_MINUTE;
 }
 
 export interface FleetStateOptions {
@@ -132,7 +147,7 @@ export class FleetState {
       st.readKeys !== readKeys ||
       st.pendingCount >= MAX_PENDING ||
       (now < st.hotUntil && since >= HOT_SYNC_SECONDS) ||
-      (st.busy && since >= BUSY_SYNC_SECONDS)
+      (since >= BUSY_SYNC_SECONDS && (st.busy || isBusy(st.item, st.pendingCount, st.firstPendingAt, now)))
     );
   }
 
@@ -147,10 +162,12 @@ export class FleetState {
     now: number,
     { force = false }: { force?: boolean } = {},
   ): Promise<ClientSnapshot> {
+    const firstSighting = !this.syncs.peek(update.pk);
     const st = this.state(update.pk, update.sk, now);
     st.pending.mergeFrom(update, { newer: true });
     st.pendingCount += 1;
     const readKeys = reads.map((r) => r.pk).join('|');
+    if (firstSighting && !force) return this.firstRead(st, reads, readKeys, now);
     if (!this.mustSync(st, now, readKeys, force)) {
       // The snapshot with every pending count applied: built once after a sync, then kept up to date in place.
       if (st.view) update.applyTo(st.view);
@@ -158,31 +175,71 @@ export class FleetState {
       await this.syncTrafficIfDue(now);
       return { item: st.view, reads: st.reads };
     }
+    const [out] = await Promise.all([this.sync(st, reads, now), this.syncTrafficIfDue(now)]);
+    st.reads = out.read;
+    st.readKeys = readKeys;
+    return { item: out.updated, reads: out.read };
+  }
+
+  /**
+   * A client this container has not seen: one read of its item with the others, no write. The count stays pending;
+   * it is written now, off the request's path, when the fleet must know of the client at once (no item yet: its
+   * `firstSeen`; busy: its pace), else at the client's next sync here.
+   */
+  private async firstRead(
+    st: SyncState,
+    reads: readonly { pk: string; sk: string }[],
+    readKeys: string,
+    now: number,
+  ): Promise<ClientSnapshot> {
+    const pk = st.pending.pk;
+    const [out] = await Promise.all([
+      this.exchange(undefined, [{ pk, sk: st.pending.sk }, ...reads]),
+      this.syncTrafficIfDue(now),
+    ]);
+    const item = out.read.get(pk);
+    const others = new Map(out.read);
+    others.delete(pk);
+    this.noteStale(pk, item, now);
+    st.item = item;
+    st.reads = others;
+    st.readKeys = readKeys;
+    st.lastSyncAt = now;
+    st.busy = isBusy(item, st.pendingCount, st.firstPendingAt, now);
+    st.view = st.pending.overlay(item);
+    if (num(item?.firstSeen) === 0 || st.busy) {
+      this.sync(st, [], now).catch(() => {
+        // The counts were put back: the client's next sync here writes them.
+      });
+    }
+    return { item: st.view, reads: others };
+  }
+
+  /** Writes the client's pending counts (one `ADD n`) and reads `reads` with them; puts them back on failure. */
+  private async sync(
+    st: SyncState,
+    reads: readonly { pk: string; sk: string }[],
+    now: number,
+  ): Promise<{ updated: Item | undefined; read: ReadonlyMap<string, Item> }> {
+    const { pk, sk } = st.pending;
     // Take the pending counts out before awaiting, so concurrent requests never write them twice.
     const batch = st.pending;
-    st.pending = new UpdateBuilder(update.pk, update.sk);
+    st.pending = new UpdateBuilder(pk, sk);
     st.pendingCount = 0;
     st.view = undefined;
     st.rereadNext = false;
-    batch
-      .setIfNotExists('firstSeen', Math.floor(st.firstPendingAt))
-      .remove(this.staleByKey.get(update.pk) ?? []);
+    batch.setIfNotExists('firstSeen', Math.floor(st.firstPendingAt)).remove(this.staleByKey.get(pk) ?? []);
     const firstPendingAt = st.firstPendingAt;
     st.firstPendingAt = now;
     try {
-      const [out] = await Promise.all([
-        this.exchange(batch.build(this.ttl(now)), reads),
-        this.syncTrafficIfDue(now),
-      ]);
-      this.noteStale(update.pk, out.updated, now);
+      const out = await this.exchange(batch.build(this.ttl(now)), reads);
+      this.noteStale(pk, out.updated, now);
       st.item = out.updated;
-      st.busy = isBusy(out.updated, now);
+      st.busy = isBusy(out.updated, st.pendingCount, st.firstPendingAt, now);
       // A view built by a concurrent decision during the round trip predates this item.
       st.view = undefined;
-      st.reads = out.read;
-      st.readKeys = readKeys;
       st.lastSyncAt = now;
-      return { item: out.updated, reads: out.read };
+      return out;
     } catch (error) {
       st.pending.mergeFrom(batch);
       st.firstPendingAt = Math.min(st.firstPendingAt, firstPendingAt);
