@@ -137,6 +137,8 @@ export class RiskEngine implements Decider {
       });
       return d;
     }
+    // A write this container left running (thawed with this invocation) lands before anything is read again.
+    if (this.fleet.writingInBackground) await this.fleet.settled();
     const answer =
       this.screenBlocks(ctx) ??
       (await this.authenticationOutcome(ctx)) ??
@@ -144,6 +146,11 @@ export class RiskEngine implements Decider {
       this.exemption(ctx) ??
       (await this.scored(ctx));
     return answer;
+  }
+
+  /** Resolves when this container's off-path writes have finished (see `FleetState.settled`). */
+  settled(): Promise<void> {
+    return this.fleet.settled();
   }
 
   /** Writes every pending count now (tests, and a container about to be retired). */

@@ -107,6 +107,8 @@ export class FleetState {
   /** Stale attribute names seen in the last response per item, removed by the next write. */
   private readonly staleByKey = new Map<string, string[]>();
   private readonly traffic: FleetTraffic;
+  /** Writes started off a request's path, not yet finished (see {@link settled}). */
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(private readonly options: FleetStateOptions) {
     this.store = options.store;
@@ -207,11 +209,7 @@ export class FleetState {
     st.lastSyncAt = now;
     st.busy = isBusy(item, st.pendingCount, st.firstPendingAt, now);
     st.view = st.pending.overlay(item);
-    if (num(item?.firstSeen) === 0 || st.busy) {
-      this.sync(st, [], now).catch(() => {
-        // The counts were put back: the client's next sync here writes them.
-      });
-    }
+    if (num(item?.firstSeen) === 0 || st.busy) this.inBackground(this.sync(st, [], now));
     return { item: st.view, reads: others };
   }
 
@@ -310,6 +308,29 @@ export class FleetState {
   }
 
   /** Writes every pending count now (tests, and a container about to be retired). */
+  /**
+   * Resolves when every write this container started off a request's path has finished. In Lambda such a write
+   * resumes when the container is next invoked; the engine settles it before its next decision, and the local fleet
+   * model after each request, so a run's outcome never depends on I/O timing.
+   */
+  get writingInBackground(): boolean {
+    return this.background.size > 0;
+  }
+
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Runs a write off the request's path; a failure leaves its counts pending for the client's next sync here. */
+  private inBackground(write: Promise<unknown>): void {
+    const tracked = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
   async flush(): Promise<void> {
     const updates: CounterUpdate[] = [];
     for (const [pk, st] of this.syncs.entries()) {

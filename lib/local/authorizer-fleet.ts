@@ -57,10 +57,19 @@ export function createAuthorizerFleet(options: AuthorizerFleetOptions): Authoriz
     const handlerOptions = { logger: SILENT, env: { ...options.env }, createDecider: () => engine };
     const rest = createRestHandler(handlerOptions);
     const http = createHttpHandler(handlerOptions);
+    // The model lets a container finish its off-path writes before the next request is routed (in Lambda they resume
+    // when the container is next invoked): a run's outcome then never depends on I/O timing (replay is reproducible).
+    const settledAfter = async (answer: Promise<unknown>) => {
+      try {
+        return await answer;
+      } finally {
+        await engine.settled();
+      }
+    };
     return {
       engine,
-      rest: (event, context) => rest(event, context),
-      http: (event, context) => http(event, context),
+      rest: (event, context) => settledAfter(rest(event, context)),
+      http: (event, context) => settledAfter(http(event, context)),
     };
   };
   const fleet = new Fleet(create, options);

@@ -271,7 +271,11 @@ describe('authorizer handlers: 401 cases', () => {
 
     // Assess
     expect(result.principalId).toBe('regional-alice');
-    expect((await item('sub#regional-alice@eu-west-1')).Item).toBeDefined();
+    // A client new to the fleet is written off the request's path: wait for that write, then look where it went.
+    await vi.waitFor(async () => expect((await item('sub#regional-alice@eu-west-1')).Item).toBeDefined(), {
+      timeout: 10_000,
+      interval: 20,
+    });
     expect((await item('sub#regional-alice')).Item).toBeUndefined();
   });
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpHandler, createRestHandler } from '../../lambdas/authorizer/handler-factory';
 import { bodyInspection } from '../../lambdas/middleware';
 import { httpProxyEvent, restProxyEvent } from '../../lib/local/events';
@@ -89,7 +89,15 @@ async function restJourney(subject: string, ip: string, body: string) {
     }),
     lambdaContext(),
   );
-  const before = await counterItem(`sub#${subject}`);
+  // A client new to the fleet is written off the request's path: wait until the authorizer's own write has landed.
+  const before = await vi.waitFor(
+    async () => {
+      const item = await counterItem(`sub#${subject}`);
+      if (!item) throw new Error('the authorizer has not written the client yet');
+      return item;
+    },
+    { timeout: 10_000, interval: 20 },
+  );
   const answer = await shop.handler(
     restProxyEvent({
       method: 'POST',
