@@ -355,9 +355,8 @@ export class FleetState {
     if (!item || typeof item.pk !== 'string' || typeof item.sk !== 'string') return;
     if (num(item.blockedUntil) <= num(item.expiresAt)) return;
     const fix = new UpdateBuilder(item.pk, item.sk).build(Math.ceil(num(item.blockedUntil)));
-    this.store.applyUpdates([fix]).catch(() => {
-      // Best effort: the block record itself and the WAF updater still hold the block.
-    });
+    // Best effort: the block record itself and the WAF updater still hold the block.
+    this.inBackground(this.store.applyUpdates([fix]));
   }
 
   /** Remembers which attributes of an item the next write to it should remove (read once per sync). */

@@ -124,7 +124,10 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
     const at = line.requestTimeEpoch + options.offsetMs;
     await deliver(at);
     captured = undefined;
-    await fleet.route(at).decide(requestFromLine(line, at, userAgentLogged), authFromLine(line, at));
+    const engine = fleet.route(at);
+    await engine.decide(requestFromLine(line, at, userAgentLogged), authFromLine(line, at));
+    // Its off-path writes land before the next line, so the report never depends on I/O timing.
+    await engine.settled();
     if (captured) {
       const decision = toRecorded(captured, offsetS);
       requests.push({ line, decision });
