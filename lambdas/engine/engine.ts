@@ -137,8 +137,6 @@ export class RiskEngine implements Decider {
       });
       return d;
     }
-    // A write this container left running (thawed with this invocation) lands before anything is read again.
-    if (this.fleet.writingInBackground) await this.fleet.settled();
     const answer =
       this.screenBlocks(ctx) ??
       (await this.authenticationOutcome(ctx)) ??

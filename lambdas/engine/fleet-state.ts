@@ -143,7 +143,6 @@ export class FleetState {
     const since = now - st.lastSyncAt;
     return (
       force ||
-      st.rereadNext ||
       since >= SYNC_SECONDS ||
       now < st.lastSyncAt ||
       st.readKeys !== readKeys ||
@@ -169,8 +168,11 @@ export class FleetState {
     st.pending.mergeFrom(update, { newer: true });
     st.pendingCount += 1;
     const readKeys = reads.map((r) => r.pk).join('|');
-    if (firstSighting && !force) return this.firstRead(st, reads, readKeys, now);
-    if (!this.mustSync(st, now, readKeys, force)) {
+    if (firstSighting && !force) return this.readOnly(st, reads, readKeys, now);
+    const due = this.mustSync(st, now, readKeys, force);
+    // After a body-carrying request a backend may have reported a probe on the item: read it, write nothing yet.
+    if (!due && st.rereadNext) return this.readOnly(st, reads, readKeys, now, { reread: true });
+    if (!due) {
       // The snapshot with every pending count applied: built once after a sync, then kept up to date in place.
       if (st.view) update.applyTo(st.view);
       else st.view = st.pending.overlay(st.item);
@@ -184,16 +186,19 @@ export class FleetState {
   }
 
   /**
-   * A client this container has not seen: one read of its item with the others, no write. The count stays pending;
-   * it is written now, off the request's path, when the fleet must know of the client at once (no item yet: its
-   * `firstSeen`; busy: its pace), else at the client's next sync here.
+   * A client this container has not seen (or must re-read, `reread`): one read of its item with the others, no
+   * write. The count stays pending; it is written now, off the request's path, when the fleet must know of the
+   * client at once (no item yet: its `firstSeen`; busy: its pace), else at the client's next due sync here (a
+   * re-read does not postpone it).
    */
-  private async firstRead(
+  private async readOnly(
     st: SyncState,
     reads: readonly { pk: string; sk: string }[],
     readKeys: string,
     now: number,
+    { reread = false }: { reread?: boolean } = {},
   ): Promise<ClientSnapshot> {
+    st.rereadNext = false;
     const pk = st.pending.pk;
     const [out] = await Promise.all([
       this.exchange(undefined, [{ pk, sk: st.pending.sk }, ...reads]),
@@ -206,11 +211,13 @@ export class FleetState {
     st.item = item;
     st.reads = others;
     st.readKeys = readKeys;
-    st.lastSyncAt = now;
+    if (!reread) st.lastSyncAt = now;
     st.busy = isBusy(item, st.pendingCount, st.firstPendingAt, now);
-    st.view = st.pending.overlay(item);
+    const view = st.pending.overlay(item);
+    st.view = view;
+    // The write takes the pending counts out (and drops st.view): this request is judged on the view built above.
     if (num(item?.firstSeen) === 0 || st.busy) this.inBackground(this.sync(st, [], now));
-    return { item: st.view, reads: others };
+    return { item: view, reads: others };
   }
 
   /** Writes the client's pending counts (one `ADD n`) and reads `reads` with them; puts them back on failure. */
@@ -310,13 +317,9 @@ export class FleetState {
   /** Writes every pending count now (tests, and a container about to be retired). */
   /**
    * Resolves when every write this container started off a request's path has finished. In Lambda such a write
-   * resumes when the container is next invoked; the engine settles it before its next decision, and the local fleet
-   * model after each request, so a run's outcome never depends on I/O timing.
+   * resumes when the container is next invoked, alongside that request (never waited for); the local fleet model and
+   * replay settle it after each request, so a run's outcome never depends on I/O timing.
    */
-  get writingInBackground(): boolean {
-    return this.background.size > 0;
-  }
-
   async settled(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }

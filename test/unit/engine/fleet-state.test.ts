@@ -77,10 +77,34 @@ describe('FleetState: first sightings read, counts wait for the next sync', () =
     await a.flush();
     const before = store.writes;
 
-    await container(store).count(request(T0 + 31), [], T0 + 31);
+    const seen = await container(store).count(request(T0 + 31), [], T0 + 31);
     await settle();
 
     expect(store.writes).toBe(before + 1);
+    // The request is judged on the fleet's 30 counts plus its own, not on an empty view (the write drops the cache).
+    const total = Object.entries(seen.item ?? {})
+      .filter(([k]) => /^r\d+$/.test(k))
+      .reduce((sum, [, v]) => sum + Number(v), 0);
+    expect(total).toBe(31);
+  });
+
+  it('re-reads after a body-carrying request without writing, and the next request sees what a backend added', async () => {
+    const store = new CountingStore();
+    const a = container(store);
+    await a.count(request(T0), [], T0);
+    await settle();
+    a.rereadNext(KEY.pk);
+    const writes = store.writes;
+    // A backend reports a body probe on the item after the authorizer answered.
+    await store.applyUpdates([
+      new UpdateBuilder(KEY.pk, KEY.sk).add(bucketAttr('b', Math.floor(T0 / 60)), 1).build(T0 + 86_400),
+    ]);
+
+    // A person's pace, inside the sync interval: nothing else would make this request read or write.
+    const next = await a.count(request(T0 + 8), [], T0 + 8);
+
+    expect(num(next.item?.[bucketAttr('b', Math.floor(T0 / 60))])).toBe(1);
+    expect(store.writes).toBe(writes);
   });
 });
 
