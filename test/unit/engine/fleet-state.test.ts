@@ -30,6 +30,11 @@ const request = (now: number) =>
   new UpdateBuilder(KEY.pk, KEY.sk).add(bucketAttr('r', Math.floor(now / 60)), 1);
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 const stored = (store: MemoryCounterStore) => store.items.get(`${KEY.pk}|${KEY.sk}`);
+/** Requests counted on an item, over every minute bucket. */
+const requestsIn = (item: Record<string, unknown> | undefined) =>
+  Object.entries(item ?? {})
+    .filter(([k]) => /^r\d+$/.test(k))
+    .reduce((sum, [, v]) => sum + Number(v), 0);
 
 describe('FleetState: first sightings read, counts wait for the next sync', () => {
   it('writes a client new to the fleet at once (its firstSeen), then reads only on other containers', async () => {
@@ -62,11 +67,7 @@ describe('FleetState: first sightings read, counts wait for the next sync', () =
 
     // Assess: the item has all three requests.
     expect(store.writes).toBe(2);
-    const item = stored(store)!;
-    const total = Object.entries(item)
-      .filter(([k]) => /^r\d+$/.test(k))
-      .reduce((s, [, v]) => s + Number(v), 0);
-    expect(total).toBe(3);
+    expect(requestsIn(stored(store))).toBe(3);
   });
 
   it('writes at once, off the request path, when the read shows a busy client', async () => {
@@ -82,10 +83,7 @@ describe('FleetState: first sightings read, counts wait for the next sync', () =
 
     expect(store.writes).toBe(before + 1);
     // The request is judged on the fleet's 30 counts plus its own, not on an empty view (the write drops the cache).
-    const total = Object.entries(seen.item ?? {})
-      .filter(([k]) => /^r\d+$/.test(k))
-      .reduce((sum, [, v]) => sum + Number(v), 0);
-    expect(total).toBe(31);
+    expect(requestsIn(seen.item)).toBe(31);
   });
 
   it('re-reads after a body-carrying request without writing, and the next request sees what a backend added', async () => {
