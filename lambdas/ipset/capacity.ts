@@ -68,7 +68,33 @@ export function planCapacity(
 ): CapacityPlan {
   const highWater = Math.min(Math.max(0, Math.floor(options.highWater)), WAF_MAX_ADDRESSES_PER_SET);
   const capacity = Math.max(0, options.setCount) * highWater;
-  const uncovered = dropCovered(entries);
+  // A prefix that does not fit blocks nothing, so the entries it covered compete for the room again (and are
+  // reported if they do not fit either). Each round only adds prefixes to this set, so the loop ends.
+  // A collapsed prefix that does not fit is reported as that prefix (collapsing exists only to fit more).
+  const given = new Set(entries);
+  const notWritten = new Set<DesiredEntry>();
+  for (;;) {
+    const round = selectWithin(version, entries, notWritten, capacity, options);
+    const newlyOut = round.out.filter((e) => given.has(e) && !notWritten.has(e) && coversAnother(e, entries));
+    if (newlyOut.length === 0) {
+      const leftOut = round.out.map(({ cidr, score, offences, createdAt }) => ({ cidr, score, offences, createdAt }));
+      const sets = spread(round.kept, options.setCount, highWater);
+      return { version, sets, leftOut, collapsed: round.collapsed, covered: round.covered };
+    }
+    for (const prefix of newlyOut) notWritten.add(prefix);
+  }
+}
+
+/** One round of steps 1-3: the most severe entries within `capacity`, prefixes in `notWritten` covering nothing. */
+function selectWithin(
+  version: IpVersion,
+  entries: readonly DesiredEntry[],
+  notWritten: ReadonlySet<DesiredEntry>,
+  capacity: number,
+  options: CapacityOptions,
+) {
+  const covering = entries.filter((e) => !notWritten.has(e));
+  const uncovered = [...dropCovered(covering), ...notWritten];
   const covered = entries.length - uncovered.length;
 
   let working: DesiredEntry[] = uncovered;
@@ -77,16 +103,19 @@ export function planCapacity(
     const prefixLength = options.collapsePrefixLength ?? DEFAULT_COLLAPSE_PREFIX[version];
     working = collapseDensest(working, prefixLength, options.collapseMinEntries, capacity, collapsed);
   }
-
   working.sort(bySeverity);
-  const kept = working.slice(0, capacity);
-  const leftOut = working.slice(capacity).map(({ cidr, score, offences, createdAt }) => ({
-    cidr,
-    score,
-    offences,
-    createdAt,
-  }));
-  return { version, sets: spread(kept, options.setCount, highWater), leftOut, collapsed, covered };
+  return { kept: working.slice(0, capacity), out: working.slice(capacity), collapsed, covered };
+}
+
+/** True when `prefix` contains some other entry (only then does leaving it out unblock more than itself). */
+function coversAnother(prefix: DesiredEntry, entries: readonly DesiredEntry[]): boolean {
+  return entries.some(
+    (e) =>
+      e !== prefix &&
+      e.version === prefix.version &&
+      e.prefixLength > prefix.prefixLength &&
+      maskNetwork(e.network, prefix.prefixLength, e.version) === prefix.network,
+  );
 }
 
 /** Most severe first: score, offences, newest, then address order so ties are deterministic. */

@@ -33,6 +33,46 @@ describe('planCapacity', () => {
     expect(plan.covered).toBe(1);
   });
 
+  it('a prefix that does not fit gives its hosts back: they compete for the room or are reported', () => {
+    // Prepare: room for two; the /24 is the least severe, so it is left out, and the host it covered is not lost
+    const entries = entriesOf([
+      block('192.0.2.0/24', { score: 10 }),
+      block('192.0.2.7', { score: 90 }),
+      block('198.51.100.1', { score: 50 }),
+      block('203.0.113.1', { score: 40 }),
+    ]);
+
+    // Act
+    const plan = planCapacity('IPV4', entries, { setCount: 1, highWater: 2, collapseMinEntries: 0 });
+
+    // Assess
+    expect(plan.sets).toEqual([['192.0.2.7/32', '198.51.100.1/32']]);
+    expect(plan.leftOut.map((e) => e.cidr)).toEqual(['203.0.113.1/32', '192.0.2.0/24']);
+    expect(plan.covered).toBe(0);
+  });
+
+  it('a host left out with the prefix that covered it is reported, not silently dropped', () => {
+    // Prepare: the seed-1806299228 shape from CI: equal severity, room for two of three
+    const entries = entriesOf([
+      block('192.0.2.1'),
+      block('198.51.100.1'),
+      block('203.0.113.0/25'),
+      block('203.0.113.9'),
+    ]);
+
+    // Act
+    const plan = planCapacity('IPV4', entries, { setCount: 1, highWater: 2, collapseMinEntries: 0 });
+
+    // Assess: every entry is written, covered by a written prefix, or reported
+    const written = plan.sets.flat();
+    const reported = plan.leftOut.map((e) => e.cidr);
+    expect(written).toHaveLength(2);
+    for (const cidr of ['192.0.2.1/32', '198.51.100.1/32', '203.0.113.0/25', '203.0.113.9/32']) {
+      const coveredByWritten = cidr === '203.0.113.9/32' && written.includes('203.0.113.0/25');
+      expect(written.includes(cidr) || reported.includes(cidr) || coveredByWritten, cidr).toBe(true);
+    }
+  });
+
   it('above capacity keeps the highest score, then most offences, then newest, and reports the rest', () => {
     // Prepare
     const entries = entriesOf([
