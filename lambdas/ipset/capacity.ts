@@ -77,7 +77,12 @@ export function planCapacity(
     const round = selectWithin(version, entries, notWritten, capacity, options);
     const newlyOut = round.out.filter((e) => given.has(e) && !notWritten.has(e) && coversAnother(e, entries));
     if (newlyOut.length === 0) {
-      const leftOut = round.out.map(({ cidr, score, offences, createdAt }) => ({ cidr, score, offences, createdAt }));
+      const leftOut = round.out.map(({ cidr, score, offences, createdAt }) => ({
+        cidr,
+        score,
+        offences,
+        createdAt,
+      }));
       const sets = spread(round.kept, options.setCount, highWater);
       return { version, sets, leftOut, collapsed: round.collapsed, covered: round.covered };
     }
