@@ -14,7 +14,7 @@ import { FLOOD_REQUESTS, GatewardenUnderTest } from './gatewarden-fleet';
 import { LogCapture } from './log-capture';
 import { table, targets } from './report';
 import { cpuSince, percentile, round, Sample } from './stats';
-import { createFloor, createGatewardenTable, createPeer } from './systems';
+import { createFloor, createGatewardenTable, createPeer, localDatabase } from './systems';
 import {
   benchWorkload,
   MEASURED_REQUESTS,
@@ -45,12 +45,14 @@ async function main(): Promise<void> {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = ddb.endpoint;
   const issuer = await startTokenIssuer({ keys: [{ kid: 'rs-1', alg: 'RS256' }] });
   try {
+    // Each system on a table in a database of its own (see `localDatabase`).
+    const floorDb = localDatabase('floor');
     const tableName = `gw-bench-${Date.now().toString(36)}`;
-    await createGatewardenTable(tableName);
+    await createGatewardenTable(tableName, floorDb);
     const fleets: GatewardenUnderTest[] = [];
     for (const k of FLEETS) fleets.push(await GatewardenUnderTest.create(issuer, k, log));
-    const peer = await createPeer(issuer, `peer-bench-${Date.now().toString(36)}`);
-    const floor = createFloor(tableName);
+    const peer = await createPeer(issuer, `peer-bench-${Date.now().toString(36)}`, localDatabase('peer'));
+    const floor = createFloor(tableName, floorDb);
 
     // Workload.
     say('signing tokens…');

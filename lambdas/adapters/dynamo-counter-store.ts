@@ -3,6 +3,7 @@ import {
   BatchGetItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
+  type DynamoDBClientConfig,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -36,10 +37,15 @@ export interface DynamoCounterStoreOptions {
 /**
  * A DynamoDB client for the request path: each call gets `callTimeoutMs` (about 150 ms) and one retry, so a slow or
  * dead endpoint turns into the route's fail mode within the engine's budget instead of holding the authorizer for
- * seconds. The SDK honours AWS_ENDPOINT_URL_DYNAMODB.
+ * seconds. The SDK honours AWS_ENDPOINT_URL_DYNAMODB; `config` may name credentials or a Region (the default chain
+ * otherwise).
  */
-export function createRequestPathClient(callTimeoutMs = 150): DynamoDBClient {
+export function createRequestPathClient(
+  callTimeoutMs = 150,
+  config: Pick<DynamoDBClientConfig, 'credentials' | 'region'> = {},
+): DynamoDBClient {
   return new DynamoDBClient({
+    ...config,
     maxAttempts: 2,
     // throwOnRequestTimeout: a budget timeout is an error the adapter translates, not a warning on stderr.
     requestHandler: {
