@@ -39,6 +39,7 @@ export function accessLogLine(
     principalId: outcome.status === 200 ? outcome.principalId : '-',
     tokenHash: typeof ctx.tokenHash === 'string' ? ctx.tokenHash : '-',
     riskBand: typeof ctx.riskBand === 'string' ? ctx.riskBand : '-',
+    ...(typeof ctx.riskScore === 'number' ? { riskScore: ctx.riskScore } : {}),
   };
 }
 

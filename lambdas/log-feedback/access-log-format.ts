@@ -27,6 +27,12 @@ export interface AccessLogLine {
    * not logged: it is the request id.
    */
   readonly riskBand?: string;
+  /**
+   * The risk score (0–100) behind `riskBand`; absent when the authorizer gave none. With the band, the access log is
+   * the record of every decision: the authorizer's own decision line is written at INFO only for decisions that
+   * have something to explain (see `decisionLine`).
+   */
+  readonly riskScore?: number;
   readonly label?: 'human' | 'bot';
 }
 
@@ -44,6 +50,7 @@ export const REST_ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   principalId: '$context.authorizer.principalId',
   tokenHash: '$context.authorizer.tokenHash',
   riskBand: '$context.authorizer.riskBand',
+  riskScore: '$context.authorizer.riskScore',
 };
 
 /** HTTP API (v2) `$context` variables for each field. */
@@ -61,9 +68,13 @@ export const HTTP_ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   principalId: '$context.authorizer.sub',
   tokenHash: '$context.authorizer.tokenHash',
   riskBand: '$context.authorizer.riskBand',
+  riskScore: '$context.authorizer.riskScore',
 };
 
-/** The JSON string to put in a stage's access-log format setting. Numbers stay unquoted where API Gateway allows. */
+/**
+ * The JSON string to put in a stage's access-log format setting. Numbers stay unquoted where API Gateway always
+ * has a value; an authorizer context value is quoted, since API Gateway writes `-` when the authorizer gave none.
+ */
 export function accessLogFormatString(format: Readonly<Record<string, string>>): string {
   const numeric = new Set(['requestTimeEpoch', 'status', 'responseLatency']);
   const parts = Object.entries(format).map(([key, variable]) =>

@@ -80,6 +80,8 @@ const lineSchema = z.object({
   principalId: z._default(text, ''),
   tokenHash: z._default(text, ''),
   riskBand: z.optional(text),
+  // Quoted in the format (`-` when the authorizer gave none): anything but a number reads as absent.
+  riskScore: z.catch(z.optional(number), undefined),
   label: z.catch(z.optional(z.enum(['human', 'bot'])), undefined),
 });
 

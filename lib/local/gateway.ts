@@ -457,6 +457,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         principalId: principal,
         tokenHash: typeof ctx.tokenHash === 'string' ? ctx.tokenHash : '',
         ...(typeof ctx.riskBand === 'string' ? { riskBand: ctx.riskBand } : {}),
+        ...(typeof ctx.riskScore === 'number' ? { riskScore: ctx.riskScore } : {}),
         ...(sim[SIM_HEADERS.label] === 'human' || sim[SIM_HEADERS.label] === 'bot'
           ? { label: sim[SIM_HEADERS.label] as 'human' | 'bot' }
           : {}),

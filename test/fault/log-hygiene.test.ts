@@ -12,8 +12,8 @@ import { createTestTable } from '../helpers/table';
 
 /**
  * Log hygiene: full scenario runs through the real REST handler, the real risk engine (Powertools telemetry: one
- * EMF decision line per request) on DynamoDB Local and the real feedback Lambda, all logging at INFO through the
- * shared Powertools logger. Every write to stdout/stderr is captured; no raw token, token signature, Authorization
+ * decision line per request at DEBUG, EMF metrics) on DynamoDB Local and the real feedback Lambda, all logging at
+ * DEBUG (every line any level writes) through the shared Powertools logger. Every write to stdout/stderr is captured; no raw token, token signature, Authorization
  * value or cookie value may appear in any of them.
  */
 
@@ -38,8 +38,8 @@ describe('log hygiene', () => {
     '%s: no token, Authorization value or cookie in any log line',
     { timeout: 120_000 },
     async (name) => {
-      // Prepare: modules imported afresh so the shared logger logs at INFO (the suite default is SILENT).
-      vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+      // Prepare: modules imported afresh so the shared logger logs at DEBUG (the suite default is SILENT).
+      vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
       vi.resetModules();
       const { createRestHandler } = await import('../../lambdas/authorizer/handler-factory');
       const { RiskEngine } = await import('../../lambdas/engine/engine');

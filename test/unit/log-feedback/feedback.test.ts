@@ -31,6 +31,13 @@ describe('access-log parsing', () => {
     expect(parsed[2]).toBeUndefined();
   });
 
+  it('reads the quoted risk score as a number, and "-" (no score from the authorizer) as absent', () => {
+    expect(parseAccessLogLine(line({ riskScore: '37' }))?.riskScore).toBe(37);
+    expect(parseAccessLogLine(line({ riskScore: '-' }))?.riskScore).toBeUndefined();
+    expect(parseAccessLogLine(line({ riskScore: '-' }))?.status).toBe(401);
+    expect(parseAccessLogLine(line())?.riskScore).toBeUndefined();
+  });
+
   it('rejects deliveries that are not CloudWatch Logs payloads', () => {
     expect(() => decodeSubscriptionEvent({})).toThrow(/not a CloudWatch Logs event/);
     expect(() => decodeSubscriptionEvent({ awslogs: { data: 'bm90IGd6aXA=' } })).toThrow(/undecodable/);

@@ -151,6 +151,18 @@ describe('decisionLine', () => {
     expect(JSON.stringify(line).length).toBeLessThan(260);
   });
 
+  it('a plain allow (score 0, no signal) is DEBUG: the access log holds it; any contribution makes it INFO', () => {
+    expect(decisionLine(record({ score: 0, signals: [] })).level).toBe('DEBUG');
+    expect(decisionLine(record({ score: 0, signals: [] })).signals).toEqual([]);
+    expect(decisionLine(record()).level).toBe('INFO');
+    expect(decisionLine(record({ score: 1, signals: [] })).level).toBe('INFO');
+    expect(decisionLine(record({ score: 0, signals: [], failOpen: true })).level).toBe('INFO');
+    expect(decisionLine(record({ score: 0, signals: [], band: 'flag' })).level).toBe('INFO');
+    expect(decisionLine(record({ score: 0, signals: [], effect: 'unauthorized', band: 'deny' })).level).toBe(
+      'WARN',
+    );
+  });
+
   it('a refusal carries the full record; shadow mode and a distinct decision id are written', () => {
     const line = decisionLine(
       record({
@@ -202,6 +214,40 @@ describe('PowertoolsTelemetry', () => {
       parsed.map((p) => p.message ?? Object.keys(p).find((k) => k !== '_aws' && k !== 'service')),
     ).toEqual(['decision', 'Band', 'Signal', 'DecisionLatency', 'decision']);
     expect(parsed[1]).toMatchObject({ service: 'gw', Band: 'allow', Decision: 1 });
+  });
+
+  it('at INFO a plain allow is counted but not written; at DEBUG every decision is written', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const plain = { score: 0, signals: [] };
+    const metrics = new DecisionMetrics();
+    try {
+      const info = new PowertoolsTelemetry(
+        new Logger({ serviceName: 'gw', logLevel: 'INFO' }),
+        undefined,
+        metrics,
+      );
+      info.decision(record({ ...plain, requestId: 'plain-info' }));
+      info.decision(record({ requestId: 'scored-info' }));
+      const debug = new PowertoolsTelemetry(
+        new Logger({ serviceName: 'gw', logLevel: 'DEBUG' }),
+        undefined,
+        metrics,
+      );
+      debug.decision(record({ ...plain, requestId: 'plain-debug' }));
+    } finally {
+      spy.mockRestore();
+    }
+    const lines = written.map((w) => JSON.parse(w) as Record<string, unknown>).filter((p) => p.message);
+    expect(lines.map((l) => [l.requestId, l.level])).toEqual([
+      ['scored-info', 'INFO'],
+      ['plain-debug', 'DEBUG'],
+    ]);
+    const documents = metrics.drain(Date.now() + 60_000, 'Gatewarden', 'gw', true);
+    expect(totals(documents, 'Decision', 'Band').get('allow')).toBeGreaterThanOrEqual(2);
   });
 
   it('follows the logger level: at WARN an ordinary allow is not written, a refusal is, and both are counted', () => {
