@@ -23,6 +23,12 @@ const program = new Command('npm start --')
   )
   .option('--seed <n>', 'scenario seed', number('--seed', 0, 2 ** 31), 1)
   .option('--concurrency <n>', 'scenarios run at once', number('--concurrency', 1, 10), 4)
+  .option(
+    '--containers <k>',
+    'authorizer Lambda containers to model (requests spread over them; scale-outs and recycling per scenario)',
+    number('--containers', 1, 64),
+    1,
+  )
   .option('--html <file>', 'HTML report path', 'reports/gatewarden-report.html')
   .action(
     async (opts: {
@@ -31,6 +37,7 @@ const program = new Command('npm start --')
       scale: number;
       seed: number;
       concurrency: number;
+      containers: number;
       html: string;
     }) => {
       await runDemo({
@@ -39,6 +46,7 @@ const program = new Command('npm start --')
         scale: opts.scale,
         seed: opts.seed,
         concurrency: opts.concurrency,
+        containers: opts.containers,
         htmlPath: opts.html,
       });
     },

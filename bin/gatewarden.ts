@@ -234,11 +234,17 @@ program
     1,
   )
   .option('--concurrency <n>', 'scenarios at once', number('--concurrency', 1, 10), 2)
+  .option(
+    '--containers <k>',
+    'authorizer Lambda containers to model (requests spread over them; scale-outs and recycling per scenario)',
+    number('--containers', 1, 64),
+    1,
+  )
   .option('--html <file>', 'also write the HTML report here')
   .option('--endpoint <url>', 'use this DynamoDB Local instead of starting one')
   .addHelpText(
     'after',
-    '\nExample:\n  gatewarden simulate --scenario credential-stuffing token-sharing --seed 7 --html report.html',
+    '\nExamples:\n  gatewarden simulate --scenario credential-stuffing token-sharing --seed 7 --html report.html\n  gatewarden simulate --scenario nat-office scale-out-surge --containers 8 --scale 0.3',
   )
   .action(
     async (opts: {
@@ -246,6 +252,7 @@ program
       seed: number;
       scale: number;
       concurrency: number;
+      containers: number;
       html?: string;
       endpoint?: string;
     }) => {
@@ -254,6 +261,7 @@ program
         seed: opts.seed,
         scale: opts.scale,
         concurrency: opts.concurrency,
+        containers: opts.containers,
         htmlPath: opts.html,
         endpoint: opts.endpoint,
       });

@@ -22,6 +22,8 @@ export interface DemoOptions {
   readonly serve?: boolean;
   /** Port of the `--serve` gateway. @default 8787 */
   readonly port?: number;
+  /** The authorizer as K Lambda containers (see `SimulationOptions.containers`). @default 1 */
+  readonly containers?: number;
   readonly out?: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       seed: options.seed ?? 1,
       scale: options.scale,
       concurrency: options.concurrency,
+      containers: options.containers ?? 1,
       progress: (name, done, total) => {
         const last = seen.get(name) ?? -1;
         if (done === total || done - last >= 1000 || last < 0) {
@@ -74,7 +77,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const humansDenied = reports.reduce((n, r) => n + r.humanDenied, 0);
     out(
       `${reports.reduce((n, r) => n + r.requests, 0)} requests over HTTP through the local gateway in ${elapsed()}; ` +
-        `${humansDenied} human request(s) denied. Scenario times are synthetic (scale ${options.scale}).`,
+        `${humansDenied} human request(s) denied. Scenario times are synthetic (scale ${options.scale}); ` +
+        `authorizer on ${containersNote(options.containers ?? 1)}.`,
     );
     let htmlPath: string | undefined;
     if (options.htmlPath) {
@@ -83,12 +87,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       writeFileSync(
         htmlPath,
         renderReportHtml(reports, {
-          notes: [`seed ${options.seed ?? 1}`, `duration scale ${options.scale}`, `run took ${elapsed()}`],
+          notes: [
+            `seed ${options.seed ?? 1}`,
+            `duration scale ${options.scale}`,
+            `authorizer on ${containersNote(options.containers ?? 1)}`,
+            `run took ${elapsed()}`,
+          ],
         }),
       );
       out(`HTML report: ${htmlPath}`);
     }
-    if (options.serve) await serve(client, endpoint, issuer, options.port ?? 8787, out);
+    if (options.serve)
+      await serve(client, endpoint, issuer, options.port ?? 8787, options.containers ?? 1, out);
     return { reports, table, htmlPath, wallMs };
   } finally {
     await issuer?.close();
@@ -97,11 +107,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
+const containersNote = (k: number): string =>
+  k === 1
+    ? 'one container'
+    : `${k} containers (requests spread at random; scale-outs and recycling per scenario)`;
+
 async function serve(
   client: ReturnType<typeof dynamoClient>,
   endpoint: string,
   issuer: TokenIssuer,
   port: number,
+  containers: number,
   out: (line: string) => void,
 ): Promise<void> {
   const tableName = `gatewarden-serve-${Date.now().toString(36)}`;
@@ -113,6 +129,7 @@ async function serve(
     policy: DEMO_POLICY,
     port,
     wafEveryMs: 5000,
+    fleet: { containers },
     accessLog: (line) => out(`access-log ${JSON.stringify(line)}`),
   });
   const now = Math.floor(Date.now() / 1000);

@@ -5,8 +5,7 @@ import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { listActiveBlocks } from '../../lambdas/adapters/active-blocks';
 import { DynamoCounterStore } from '../../lambdas/adapters/dynamo-counter-store';
 import { WafIpSets } from '../../lambdas/adapters/waf-ip-sets';
-import { createHttpHandler, createRestHandler } from '../../lambdas/authorizer/handler-factory';
-import { type DecisionRecord, RiskEngine } from '../../lambdas/engine/engine';
+import type { DecisionRecord } from '../../lambdas/engine/engine';
 import { parseIpSetArn } from '../../lambdas/ipset/ip-set-arn';
 import type { AccessLogLine } from '../../lambdas/log-feedback/access-log-format';
 import { processSubscriptionEvent } from '../../lambdas/log-feedback/feedback';
@@ -14,6 +13,8 @@ import { type Policy, resolvePolicy } from '../../lambdas/policy/policy';
 import { createTableInput } from '../../lambdas/store/create-table';
 import { type BlockRecord, TTL_ATTRIBUTE } from '../../lambdas/store/table-schema';
 import { createWafUpdater } from '../../lambdas/waf-updater/updater';
+import { createAuthorizerFleet } from '../local/authorizer-fleet';
+import type { FleetOptions, FleetStats } from '../local/fleet';
 import { type LocalGateway, startLocalGateway } from '../local/gateway';
 import type { TokenIssuer } from '../local/token-issuer';
 import { mockWafClient, WafModel } from '../local/waf-model';
@@ -84,6 +85,11 @@ export interface LocalStackOptions {
   readonly onDecision?: (record: DecisionRecord) => void;
   /** Scheduled WAF reconcile (real ms). @default off */
   readonly wafEveryMs?: number;
+  /**
+   * The authorizer as a fleet of Lambda containers (lib/local/fleet.ts): each its own handlers and engine, requests
+   * spread over the warm ones, scale-outs and recycling as given. @default one container
+   */
+  readonly fleet?: FleetOptions;
 }
 
 /** Everything `npm start` runs besides DynamoDB Local and the issuer. */
@@ -96,20 +102,24 @@ export interface LocalStack {
   /** The IP sets' addresses now. */
   wafAddresses(): string[];
   readonly blocksCreated: BlockRecord[];
+  /** Containers started and recycled so far. */
+  fleetStats(): FleetStats;
   close(): Promise<void>;
 }
 
 /**
- * Wires the real handlers to a table: one risk engine (REST and HTTP authorizers), the feedback path, the WAF updater
+ * Wires the real handlers to a table: the REST and HTTP authorizers (one container, or a fleet), the feedback path, the WAF updater
  * against the WAF model (one IPv4 and one IPv6 set), all behind the local gateway.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const policy = resolvePolicy(options.policy);
   const store = new DynamoCounterStore({ tableName: options.tableName, client: options.client });
   const blocksCreated: BlockRecord[] = [];
-  const engine = new RiskEngine({
+  const authorizers = createAuthorizerFleet({
+    ...(options.fleet ?? { containers: 1 }),
     policy,
     store,
+    env: { ...options.issuer.env() },
     // DynamoDB Local on a small machine is much slower than the service; the 350 ms budget is tested elsewhere.
     storeTimeoutMs: 5000,
     telemetry: {
@@ -119,9 +129,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       underAttack: () => {},
     },
   });
-  const handlerOptions = { logger: SILENT, env: { ...options.issuer.env() }, createDecider: () => engine };
-  const rest = createRestHandler(handlerOptions);
-  const http = createHttpHandler(handlerOptions);
 
   const waf = new WafModel();
   const v4 = waf.createIpSet({ name: 'gatewarden-blocked-v4', version: 'IPV4' });
@@ -147,8 +154,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
 
   gateway = await startLocalGateway({
-    rest: (event, context) => rest(event, context),
-    http: (event, context) => http(event, context),
+    rest: (event, context) => authorizers.rest(event, context),
+    http: (event, context) => authorizers.http(event, context),
     feedback: (event) => processSubscriptionEvent(event, store),
     accessLog: options.accessLog,
     wafReconcile: async () => {
@@ -170,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     wafAddressesEver,
     wafAddresses,
     blocksCreated,
+    fleetStats: () => authorizers.stats,
     close: async () => {
       await g.close();
       stub.restore();

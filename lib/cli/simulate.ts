@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type FleetStats, scenarioFleet } from '../local/fleet';
 import { SIM_HEADERS } from '../local/gateway';
 import { DEMO_POLICY, SCENARIOS, type Scenario } from '../local/scenarios';
 import { runScenario, type ScenarioResult, type SentOutcome } from '../local/simulator';
@@ -15,6 +16,8 @@ export interface ScenarioReport extends ScenarioResult {
   readonly wafAddresses: readonly string[];
   /** Real time the scenario took (ms). */
   readonly wallMs: number;
+  /** Authorizer containers started (initial, scale-outs, recycling) and recycled during the scenario. */
+  readonly fleet: FleetStats;
 }
 
 /** Options of {@link runSimulation}. */
@@ -35,6 +38,11 @@ export interface SimulationOptions {
   readonly progress?: (scenario: string, done: number, total: number) => void;
   /** Table name prefix. @default 'gatewarden-sim' */
   readonly tablePrefix?: string;
+  /**
+   * The authorizer as K Lambda containers (`scenarioFleet`: a steady pool of K, or the scenario's scale-out and
+   * recycling plan). @default 1
+   */
+  readonly containers?: number;
 }
 
 /** Picks scenarios by name; unknown names are an error listing the known ones. */
@@ -54,7 +62,7 @@ export function selectScenarios(names: readonly string[] | undefined): readonly 
 
 /**
  * Runs scenarios through the local gateway over real HTTP on loopback: each scenario gets a fresh table, its own
- * engine, feedback path, WAF model and gateway, so scenarios never see each other's counters. The simulator sends the
+ * authorizer containers, feedback path, WAF model and gateway, so scenarios never see each other's counters. The simulator sends the
  * synthetic request time, source address, backend status and label as simulation headers.
  */
 export async function runSimulation(options: SimulationOptions): Promise<ScenarioReport[]> {
@@ -75,6 +83,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Scenari
       issuer: options.issuer,
       policy: options.policy ?? DEMO_POLICY,
       simulationHeaders: true,
+      fleet: { ...scenarioFleet(scenario, options.containers ?? 1, options.scale ?? 1), seed },
     });
     try {
       const base = stack.gateway.restUrl;
@@ -118,6 +127,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Scenari
         wafBlocked: stack.wafAddressesEver.size,
         wafAddresses: [...stack.wafAddressesEver].sort(),
         wallMs: Date.now() - started,
+        fleet: stack.fleetStats(),
       };
     } finally {
       await stack.close();

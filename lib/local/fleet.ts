@@ -1,4 +1,4 @@
-import { prng } from './scenarios';
+import { prng, type Scenario } from './scenarios';
 
 /**
  * A model of the Lambda fleet behind one authorizer, for the simulator, the scenario tests, the demo and replay.
@@ -38,6 +38,24 @@ export interface FleetStats {
   readonly recycled: number;
   /** Containers in the pool at the end. */
   readonly size: number;
+}
+
+/**
+ * The fleet a scenario runs on at K containers: a steady pool of K, or the scenario's own plan (`Scenario.fleet`):
+ * a quarter of K, cold, until its scale-out to K (durations scaled like the scenario's, never under three quarters
+ * of them, so the surge still meets a pool that has to grow), and its recycling period. One container: steady.
+ */
+export function scenarioFleet(scenario: Scenario, containers: number, scale = 1): FleetOptions {
+  const k = Math.max(1, Math.floor(containers));
+  const plan = scenario.fleet;
+  if (k === 1 || !plan) return { containers: k };
+  return {
+    containers: plan.scaleOutAtMs !== undefined ? Math.max(1, Math.ceil(k / 4)) : k,
+    ...(plan.scaleOutAtMs !== undefined
+      ? { scaleOut: [{ atMs: plan.scaleOutAtMs * Math.max(scale, 0.75), containers: k }] }
+      : {}),
+    ...(plan.recycleEveryMs !== undefined ? { recycleEveryMs: plan.recycleEveryMs * scale } : {}),
+  };
 }
 
 /** A pool of containers with API Gateway-like routing over them. */

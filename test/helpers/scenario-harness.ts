@@ -6,7 +6,7 @@ import { processSubscriptionEvent } from '../../lambdas/log-feedback/feedback';
 import { resolvePolicy } from '../../lambdas/policy/policy';
 import { createAuthorizerFleet } from '../../lib/local/authorizer-fleet';
 import { subscriptionEvent } from '../../lib/local/cloudwatch-logs';
-import type { FleetOptions, FleetStats } from '../../lib/local/fleet';
+import { type FleetOptions, type FleetStats, scenarioFleet } from '../../lib/local/fleet';
 import { MemoryCounterStore } from '../../lib/local/memory-counter-store';
 import { DEMO_POLICY, type Scenario } from '../../lib/local/scenarios';
 import { runScenario, type ScenarioResult } from '../../lib/local/simulator';
@@ -34,21 +34,14 @@ export interface ScenarioRunOptions extends FleetOptions {
 }
 
 /**
- * The fleet a scenario runs on: K containers, or, for a scenario that scales out, a quarter of them until its
- * scale-out; its recycling period. Explicit options win.
+ * The fleet a scenario runs on (`scenarioFleet`: K containers, or the scenario's scale-out and recycling plan);
+ * an explicit `scaleOut` or `recycleEveryMs` wins. `containers` is K, the pool's full size, never its start.
  */
 export function fleetFor(scenario: Scenario, options: ScenarioRunOptions): FleetOptions {
-  const k = Math.max(1, options.containers ?? 1);
-  const scale = options.scale ?? 1;
-  const plan = scenario.fleet;
-  if (k === 1 || !plan) return { ...options, containers: k };
   return {
-    containers: plan.scaleOutAtMs !== undefined ? Math.max(1, Math.ceil(k / 4)) : k,
-    ...(plan.scaleOutAtMs !== undefined
-      ? { scaleOut: [{ atMs: plan.scaleOutAtMs * Math.max(scale, 0.75), containers: k }] }
-      : {}),
-    ...(plan.recycleEveryMs !== undefined ? { recycleEveryMs: plan.recycleEveryMs * scale } : {}),
-    ...options,
+    ...scenarioFleet(scenario, options.containers ?? 1, options.scale ?? 1),
+    ...(options.scaleOut ? { scaleOut: options.scaleOut } : {}),
+    ...(options.recycleEveryMs !== undefined ? { recycleEveryMs: options.recycleEveryMs } : {}),
   };
 }
 
