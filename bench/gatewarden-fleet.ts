@@ -71,7 +71,7 @@ export function createGatewardenFleet(
     db,
     telemetry,
     handler: (event: Record<string, unknown>) => fleet.route(timeOf(event))(event),
-    /** Every container's off-path writes finished (see {@link GatewardenUnderTest.call}). */
+    /** Every container's off-path writes finished (see {@link GatewardenUnderTest.settledCall}). */
     settled: () => Promise.all(engines.map((e) => e.settled())),
     consumed: () => ({
       read: stores.reduce((s, st) => s + st.consumed.read, 0),
